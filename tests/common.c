@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: MIT */
+/* Helpers shared by the check suites: temporary trees, fixtures, the runner. */
+#include <check.h>
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "common.h"
+#include "util.h"
+
+char *
+test_mkdtemp(void)
+{
+	const char *base = getenv("TMPDIR");
+	char *path = xasprintf("%s/hm-test-XXXXXX", base && *base ? base : "/tmp");
+
+	ck_assert_ptr_nonnull(mkdtemp(path));
+	return path;
+}
+
+static int
+remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+void
+test_rm_rf(const char *path)
+{
+	if (path)
+		(void)nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+char *
+test_data_path(const char *relative)
+{
+	const char *srcdir = getenv("top_srcdir");
+
+	return xasprintf("%s/tests/data/%s", srcdir && *srcdir ? srcdir : TOP_SRCDIR,
+		relative);
+}
+
+void
+test_write_file(const char *dir, const char *name, const char *text)
+{
+	_cleanup_free_ char *path = xasprintf("%s/%s", dir, name);
+	_cleanup_free_ char *parent = xstrdup(path);
+	FILE *f;
+
+	*strrchr(parent, '/') = '\0';
+	ck_assert_int_eq(mkdir_p(parent, 0755), 0);
+	f = fopen(path, "we");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_ge(fputs(text, f), 0);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+int
+test_run_suite(Suite *s)
+{
+	SRunner *sr = srunner_create(s);
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
