@@ -1,1 +1,233 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * The agent role. Every interval: run the collectors into a record batch,
+ * write each record to the RRD store, and keep the counts the daemon shows
+ * in STATUS=. Cycles run to completion on the loop, so a signal is handled
+ * only between cycles: the cycle in flight always finishes.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "collect.h"
+#include "log.h"
+#include "loop.h"
+#include "record.h"
+#include "store.h"
+#include "util.h"
+
+/* The first cycle comes within this delay, so restarted fleets spread out. */
+#define FIRST_CYCLE_JITTER_MAX_USEC (2 * USEC_PER_SEC)
+
+struct agent {
+	const struct hm_conf *conf;    /* borrowed: owner is the daemon */
+	char *hostname;                /* owned */
+	char *datadir;                 /* owned */
+	struct collector_set *collect; /* owned */
+	struct store *store;           /* owned */
+	struct periodic *timer;        /* owned */
+	struct record_batch batch;     /* owned; reused every cycle */
+	struct complaint *collector_complaints; /* owned; one per collector */
+	size_t n_collector_complaints;
+	struct complaint store_complaint;
+	struct agent_status status;
+	agent_cycle_fn on_cycle;
+	void *userdata; /* borrowed */
+};
+
+static char *
+resolve_hostname(const struct hm_conf *conf)
+{
+	char buf[256] = "", clean[NAME_MAX_LEN + 1];
+
+	if (conf->hostname)
+		return xstrdup(conf->hostname);
+	if (gethostname(buf, sizeof(buf) - 1) < 0 || !buf[0])
+		return xstrdup("localhost");
+	name_sanitize(buf, clean, sizeof(clean));
+	return xstrdup(clean);
+}
+
+/* The configured data directory, else systemd's StateDirectory=, else the default. */
+static char *
+resolve_datadir(const struct hm_conf *conf)
+{
+	const char *e = getenv("STATE_DIRECTORY");
+
+	if (conf->datadir)
+		return xstrdup(conf->datadir);
+	if (e && e[0] == '/')
+		/* StateDirectory= may list several, separated by colons: take the first. */
+		return xstrndup(e, strcspn(e, ":"));
+	return xstrdup(CONF_DEFAULT_DATADIR);
+}
+
+/* Makes sure dir exists and a file can be created in it. */
+static int
+check_writable(const char *dir)
+{
+	_cleanup_free_ char *probe = xasprintf("%s/.healthmond-write-test-XXXXXX", dir);
+	int r, fd;
+
+	r = mkdir_p(dir, 0755);
+	if (r < 0)
+		return r;
+	fd = mkostemp(probe, O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	(void)close(fd);
+	(void)unlink(probe);
+	return 0;
+}
+
+int
+agent_new(const struct hm_conf *conf, struct agent **ret)
+{
+	_cleanup_(agent_freep) struct agent *a = xcalloc(1, sizeof(*a));
+	_cleanup_free_ char *hostdir = NULL;
+	int r;
+
+	a->conf = conf;
+	a->hostname = resolve_hostname(conf);
+	a->datadir = resolve_datadir(conf);
+	hostdir = xasprintf("%s/%s", a->datadir, a->hostname);
+	r = check_writable(hostdir);
+	if (r < 0)
+		return log_err_errno(r,
+			"Cannot write RRD files under '%s' (set 'datadir' in the "
+			"configuration, or STATE_DIRECTORY)",
+			hostdir);
+	a->store = store_new(a->datadir, conf->interval);
+	if (!a->store)
+		return log_err_errno(-EINVAL, "Cannot use data directory '%s'", a->datadir);
+	a->collect = collect_new(conf);
+	*ret = TAKE_PTR(a);
+	return 0;
+}
+
+static void
+complain_collectors(struct agent *a, const struct collector_result *res, size_t n,
+	uint64_t now)
+{
+	if (a->n_collector_complaints < n) {
+		a->collector_complaints = xrealloc(a->collector_complaints,
+			n * sizeof(*a->collector_complaints));
+		memset(a->collector_complaints + a->n_collector_complaints, 0,
+			(n - a->n_collector_complaints) * sizeof(*a->collector_complaints));
+		a->n_collector_complaints = n;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct complaint *c = &a->collector_complaints[i];
+
+		if (res[i].error < 0)
+			log_complain(c, now, LOG_WARNING,
+				"Collector '%s' failed: %s, skipping its series this cycle",
+				res[i].name, strerror(-res[i].error));
+		else
+			log_complain_clear(c, now, "Collector '%s' works again", res[i].name);
+	}
+}
+
+static void
+write_records(struct agent *a, uint64_t now)
+{
+	const char *failed_series = NULL;
+	unsigned failures = 0;
+
+	for (size_t i = 0; i < a->batch.n; i++) {
+		const struct record *rec = &a->batch.records[i];
+		int r = store_write(a->store, a->hostname, rec);
+
+		if (r >= 0)
+			continue;
+		failures++;
+		if (!failed_series)
+			failed_series = rec->series;
+	}
+	a->status.errors += failures;
+	if (failures)
+		log_complain(&a->store_complaint, now, LOG_ERR,
+			"Writing %u of %zu RRD updates failed, first '%s': %s", failures,
+			a->batch.n, failed_series, store_last_error(a->store));
+	else
+		log_complain_clear(&a->store_complaint, now, "RRD updates work again");
+}
+
+void
+agent_run_cycle(struct agent *a)
+{
+	const struct collector_result *res;
+	uint64_t start = now_usec(CLOCK_MONOTONIC);
+	size_t n_res;
+
+	record_batch_clear(&a->batch);
+	a->batch.time = (int64_t)time(NULL);
+	a->status.errors += collect_run(a->collect, start, &a->batch, &res, &n_res);
+	complain_collectors(a, res, n_res, start);
+	write_records(a, start);
+
+	a->status.cycles++;
+	a->status.last_cycle_usec = now_usec(CLOCK_MONOTONIC) - start;
+	a->status.series = store_series_count(a->store);
+	a->status.skipped = store_get_stats(a->store)->skipped;
+	log_debug("Cycle %llu: %zu records in %llu us",
+		(unsigned long long)a->status.cycles, a->batch.n,
+		(unsigned long long)a->status.last_cycle_usec);
+	if (a->on_cycle)
+		a->on_cycle(a, a->userdata);
+}
+
+static void
+on_timer(void *userdata)
+{
+	agent_run_cycle(userdata);
+}
+
+int
+agent_start(struct agent *a, sd_event *e, agent_cycle_fn on_cycle, void *userdata)
+{
+	uint64_t interval = a->conf->interval * USEC_PER_SEC;
+
+	a->on_cycle = on_cycle;
+	a->userdata = userdata;
+	return loop_periodic_new(e, interval, MIN(interval, FIRST_CYCLE_JITTER_MAX_USEC),
+		on_timer, a, &a->timer);
+}
+
+const struct agent_status *
+agent_get_status(const struct agent *a)
+{
+	return &a->status;
+}
+
+const char *
+agent_hostname(const struct agent *a)
+{
+	return a->hostname;
+}
+
+const char *
+agent_datadir(const struct agent *a)
+{
+	return a->datadir;
+}
+
+struct agent *
+agent_free(struct agent *a)
+{
+	if (!a)
+		return NULL;
+	loop_periodic_free(a->timer);
+	collect_free(a->collect);
+	store_free(a->store);
+	record_batch_done(&a->batch);
+	free(a->collector_complaints);
+	free(a->hostname);
+	free(a->datadir);
+	free(a);
+	return NULL;
+}

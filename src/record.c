@@ -103,7 +103,9 @@ record_batch_add(struct record_batch *b, const struct schema *s, const char *ins
 		char clean[NAME_MAX_LEN + 1];
 
 		name_sanitize(instance, clean, sizeof(clean));
-		(void)snprintf(r->series, sizeof(r->series), "%s-%s", s->kind, clean);
+		/* A long instance name is cut; what remains is still a valid name. */
+		if (snprintf(r->series, sizeof(r->series), "%s-%s", s->kind, clean) < 0)
+			r->series[0] = '\0';
 	} else
 		(void)snprintf(r->series, sizeof(r->series), "%s", s->kind);
 	for (size_t i = 0; i < RECORD_FIELDS_MAX; i++)
