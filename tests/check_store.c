@@ -1,0 +1,664 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Tests for store.c against the real librrd in a private directory: the file
+ * layout as rrd_info_r() reports it, values read back through rrd_fetch_r()
+ * (exactly, or identically on agent and central), skipping of stale samples
+ * (also across a restart), name validation, recreation of a deleted file,
+ * temporary files and failures.
+ */
+#include <check.h>
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <rrd.h>
+
+#include "common.h"
+#include "record.h"
+#include "store.h"
+
+/* A multiple of 600, so that every step below divides it. */
+#define T0 INT64_C(1699999800)
+#define HOST "web1"
+
+static char *base;    /* owned: the test's private directory */
+static char *datadir; /* owned: base/data */
+
+static void
+setup(void)
+{
+	base = test_mkdtemp();
+	datadir = xasprintf("%s/data", base);
+	ck_assert_int_eq(mkdir(datadir, 0755), 0);
+}
+
+static void
+teardown(void)
+{
+	test_rm_rf(base);
+	free(datadir);
+	free(base);
+	datadir = base = NULL;
+}
+
+/* A record of schema sc at time t, every field set to v (NAN when v is NAN). */
+static struct record
+make_record(const struct schema *sc, const char *instance, int64_t t, double v)
+{
+	struct record_batch b = { .time = t };
+	struct record rec = *record_batch_add(&b, sc, instance);
+
+	for (size_t i = 0; i < sc->n_fields; i++)
+		rec.values[i] = v;
+	record_batch_done(&b);
+	return rec;
+}
+
+static char *
+rrd_file(const char *host, const char *series)
+{
+	return xasprintf("%s/%s/%s.rrd", datadir, host, series);
+}
+
+/* Number of entries in dir, "." and ".." aside; -1 when it cannot be read. */
+static int
+count_entries(const char *dir, const char *must_end_with)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((de = readdir(d))) {
+		size_t len = strlen(de->d_name), suffix;
+
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		n++;
+		if (!must_end_with)
+			continue;
+		suffix = strlen(must_end_with);
+		ck_assert_msg(len > suffix &&
+				strcmp(de->d_name + len - suffix, must_end_with) == 0,
+			"unexpected file '%s' in '%s'", de->d_name, dir);
+	}
+	(void)closedir(d);
+	return n;
+}
+
+static const rrd_info_t *
+info_find(const rrd_info_t *info, const char *key)
+{
+	for (; info; info = info->next)
+		if (strcmp(info->key, key) == 0)
+			return info;
+	return NULL;
+}
+
+static const rrd_info_t *
+info_get(const rrd_info_t *info, const char *key, rrd_info_type_t type)
+{
+	const rrd_info_t *i = info_find(info, key);
+
+	ck_assert_msg(i != NULL, "rrd_info has no '%s'", key);
+	ck_assert_int_eq(i->type, type);
+	return i;
+}
+
+static unsigned long
+info_cnt(const rrd_info_t *info, const char *key)
+{
+	return info_get(info, key, RD_I_CNT)->value.u_cnt;
+}
+
+static const char *
+info_str(const rrd_info_t *info, const char *key)
+{
+	return info_get(info, key, RD_I_STR)->value.u_str;
+}
+
+static void
+assert_bound(const rrd_info_t *info, const char *key, double want)
+{
+	double got = info_get(info, key, RD_I_VAL)->value.u_val;
+
+	if (isnan(want))
+		ck_assert_msg(isnan(got), "%s = %g, want U", key, got);
+	else
+		ck_assert_msg(got == want, "%s = %g, want %g", key, got, want);
+}
+
+/* The archives expected for a step, written out by hand from the table in store.c. */
+static const struct layout {
+	unsigned step;
+	unsigned long pdp_per_row[5];
+	unsigned long rows[5];
+} layouts[] = {
+	{ 10, { 1, 6, 60, 360, 8640 }, { 360, 1440, 1008, 744, 366 } },
+	{ 1, { 1, 60, 600, 3600, 86400 }, { 3600, 1440, 1008, 744, 366 } },
+	{ 600, { 1, 1, 1, 6, 144 }, { 6, 144, 1008, 744, 366 } },
+	/* A step that divides no resolution: rows round up to cover the span. */
+	{ 7, { 1, 8, 85, 514, 12342 }, { 515, 1543, 1017, 745, 367 } },
+};
+
+static void
+assert_layout(const char *path, const struct schema *sc, const struct layout *l)
+{
+	static const char *const cfs[] = { "AVERAGE", "MIN", "MAX" };
+	rrd_info_t *info;
+	char key[128];
+	int n_ds = 0;
+
+	rrd_clear_error();
+	info = rrd_info_r(path);
+	ck_assert_msg(info != NULL, "rrd_info_r: %s", rrd_get_error());
+	ck_assert_uint_eq(info_cnt(info, "step"), l->step);
+	ck_assert_int_eq(info_cnt(info, "last_update"), T0);
+	for (size_t i = 0; i < sc->n_fields; i++) {
+		const struct field_def *fd = &sc->fields[i];
+
+		(void)snprintf(key, sizeof(key), "ds[%s].type", fd->name);
+		ck_assert_str_eq(info_str(info, key), "GAUGE");
+		(void)snprintf(key, sizeof(key), "ds[%s].minimal_heartbeat", fd->name);
+		ck_assert_uint_eq(info_cnt(info, key), 2 * l->step);
+		(void)snprintf(key, sizeof(key), "ds[%s].min", fd->name);
+		assert_bound(info, key, fd->min);
+		(void)snprintf(key, sizeof(key), "ds[%s].max", fd->name);
+		assert_bound(info, key, fd->max);
+	}
+	for (const rrd_info_t *i = info; i; i = i->next)
+		if (strncmp(i->key, "ds[", 3) == 0 && strstr(i->key, "].type"))
+			n_ds++;
+	ck_assert_int_eq(n_ds, (int)sc->n_fields);
+	for (size_t a = 0; a < 15; a++) {
+		(void)snprintf(key, sizeof(key), "rra[%zu].cf", a);
+		ck_assert_str_eq(info_str(info, key), cfs[a % 3]);
+		(void)snprintf(key, sizeof(key), "rra[%zu].pdp_per_row", a);
+		ck_assert_uint_eq(info_cnt(info, key), l->pdp_per_row[a / 3]);
+		(void)snprintf(key, sizeof(key), "rra[%zu].rows", a);
+		ck_assert_uint_eq(info_cnt(info, key), l->rows[a / 3]);
+		(void)snprintf(key, sizeof(key), "rra[%zu].xff", a);
+		ck_assert(info_get(info, key, RD_I_VAL)->value.u_val == 0.5);
+	}
+	ck_assert_ptr_null(info_find(info, "rra[15].cf"));
+	rrd_info_free(info);
+}
+
+START_TEST(test_layout)
+{
+	const struct layout *l = &layouts[_i];
+	_cleanup_(store_freep) struct store *s = store_new(datadir, l->step);
+	const struct schema *schemas[] = { &schema_cpu, &schema_memory, &schema_if };
+
+	ck_assert_ptr_nonnull(s);
+	for (size_t i = 0; i < ELEMENTSOF(schemas); i++) {
+		struct record rec = make_record(schemas[i], NULL, T0, 1);
+		_cleanup_free_ char *path = rrd_file(HOST, rec.series);
+
+		ck_assert_int_eq(store_write(s, HOST, &rec), 1);
+		assert_layout(path, schemas[i], l);
+	}
+	ck_assert_uint_eq(store_get_stats(s)->created, ELEMENTSOF(schemas));
+	ck_assert_uint_eq(store_get_stats(s)->updated, ELEMENTSOF(schemas));
+	ck_assert_uint_eq(store_series_count(s), ELEMENTSOF(schemas));
+}
+END_TEST
+
+START_TEST(test_path)
+{
+	_cleanup_(store_freep) struct store *s = store_new(datadir, 10);
+	_cleanup_free_ char *want = rrd_file(HOST, "df-root");
+	_cleanup_free_ char *got = store_path(s, HOST, "df-root");
+
+	ck_assert_str_eq(got, want);
+	ck_assert_ptr_null(store_path(s, "..", "cpu"));
+	ck_assert_ptr_null(store_path(s, HOST, "a/b"));
+}
+END_TEST
+
+START_TEST(test_new_bad_arguments)
+{
+	ck_assert_ptr_null(store_new(NULL, 10));
+	ck_assert_ptr_null(store_new("", 10));
+	ck_assert_ptr_null(store_new(datadir, 0));
+	ck_assert_ptr_null(store_free(NULL));
+}
+END_TEST
+
+#define N_SAMPLES 30
+
+/*
+ * Values that librrd 1.7 reads back bit for bit: integers below 2^53 and short
+ * binary fractions. Its own number parser is not correctly rounded, so
+ * something like 100/3 may come back an ulp off (see test_values_identical).
+ */
+static double
+exact_value(const struct schema *sc, int k, size_t field)
+{
+	if (field == 1)
+		return NAN;
+	if (sc->fields[field].max == 100)
+		return 12.5 * (k % 8) + 0.125 * (double)field;
+	return 16e9 + k * 4096.0 + (double)field * 0.5;
+}
+
+/* Values no decimal text short of %.17g names exactly. */
+static double
+awkward_value(const struct schema *sc, int k, size_t field)
+{
+	if (field == 1)
+		return NAN;
+	if (sc->fields[field].max == 100)
+		return 100.0 / 3.0 * (k % 2 + 1) / (double)(field + 1);
+	if (field == 2)
+		return 1e-300 * (k + 1) / 7.0;
+	return 16e9 / 3.0 + k * 4096.1 + (double)field / 10.0;
+}
+
+typedef double (*value_fn)(const struct schema *sc, int k, size_t field);
+
+/* Writes N_SAMPLES records of sc, one per step from t0, with values from fn. */
+static void
+write_samples(struct store *s, const struct schema *sc, unsigned step, int64_t t0,
+	value_fn fn)
+{
+	for (int k = 0; k < N_SAMPLES; k++) {
+		struct record rec = make_record(sc, NULL, t0 + k * (int64_t)step, 0);
+
+		for (size_t f = 0; f < sc->n_fields; f++)
+			rec.values[f] = fn(sc, k, f);
+		ck_assert_int_eq(store_write(s, HOST, &rec), 1);
+	}
+}
+
+/*
+ * Fetches AVERAGE at step resolution over the samples written from t0; the
+ * caller frees the data with rrd_freemem(). Row k - 1 holds sample k, k >= 1.
+ */
+static rrd_value_t *
+fetch_samples(const char *path, const struct schema *sc, unsigned step, int64_t t0)
+{
+	time_t start = (time_t)t0, end = (time_t)(t0 + (N_SAMPLES - 1) * (int64_t)step);
+	unsigned long fstep = 0, n_ds = 0;
+	char **names = NULL;
+	rrd_value_t *data = NULL;
+
+	rrd_clear_error();
+	ck_assert_msg(rrd_fetch_r(path, "AVERAGE", &start, &end, &fstep, &n_ds, &names,
+			      &data) == 0, "rrd_fetch_r: %s", rrd_get_error());
+	ck_assert_uint_eq(fstep, step);
+	ck_assert_uint_eq(n_ds, sc->n_fields);
+	/* The answer's row r is the interval that ends at start + (r + 1) * step. */
+	ck_assert_int_eq(start, t0);
+	ck_assert_int_ge((end - start) / (time_t)fstep, N_SAMPLES - 1);
+	for (size_t f = 0; f < n_ds; f++)
+		rrd_freemem(names[f]);
+	rrd_freemem(names);
+	return data;
+}
+
+static void
+assert_same_value(const struct schema *sc, int k, size_t f, double got, double want)
+{
+	const char *name = sc->fields[f].name;
+
+	if (isnan(want))
+		ck_assert_msg(isnan(got), "%s[%d] = %.17g, want NAN", name, k, got);
+	else
+		ck_assert_msg(got == want, "%s[%d] = %.17g, want %.17g", name, k, got,
+			want);
+}
+
+START_TEST(test_values_read_back)
+{
+	static const unsigned steps[] = { 10, 1, 7 };
+	unsigned step = steps[_i];
+	_cleanup_(store_freep) struct store *s = store_new(datadir, step);
+	const struct schema *schemas[] = { &schema_cpu, &schema_memory };
+	int64_t t0 = T0 - T0 % step;
+
+	for (size_t i = 0; i < ELEMENTSOF(schemas); i++) {
+		const struct schema *sc = schemas[i];
+		_cleanup_free_ char *path = rrd_file(HOST, sc->kind);
+		rrd_value_t *data;
+
+		write_samples(s, sc, step, t0, exact_value);
+		data = fetch_samples(path, sc, step, t0);
+		for (int k = 1; k < N_SAMPLES; k++) {
+			const rrd_value_t *row = &data[(size_t)(k - 1) * sc->n_fields];
+
+			for (size_t f = 0; f < sc->n_fields; f++) {
+				double want = exact_value(sc, k, f);
+
+				assert_same_value(sc, k, f, row[f], want);
+			}
+		}
+		rrd_freemem(data);
+	}
+	ck_assert_uint_eq(store_get_stats(s)->updated, 2 * N_SAMPLES);
+	ck_assert_uint_eq(store_get_stats(s)->failed, 0);
+	ck_assert_uint_eq(store_series_count(s), 2);
+}
+END_TEST
+
+/*
+ * What the agent stores and what the central stores from the same records
+ * are the same bits, even for values librrd does not read back exactly.
+ */
+START_TEST(test_values_identical)
+{
+	_cleanup_free_ char *agent_dir = xasprintf("%s/agent", base);
+	_cleanup_(store_freep) struct store *agent = NULL;
+	_cleanup_(store_freep) struct store *central = store_new(datadir, 10);
+	const struct schema *schemas[] = { &schema_cpu, &schema_memory };
+
+	ck_assert_int_eq(mkdir(agent_dir, 0755), 0);
+	agent = store_new(agent_dir, 10);
+	for (size_t i = 0; i < ELEMENTSOF(schemas); i++) {
+		const struct schema *sc = schemas[i];
+		_cleanup_free_ char *a_path = xasprintf("%s/%s/%s.rrd", agent_dir, HOST,
+			sc->kind);
+		_cleanup_free_ char *c_path = rrd_file(HOST, sc->kind);
+		rrd_value_t *a, *c;
+
+		write_samples(agent, sc, 10, T0, awkward_value);
+		write_samples(central, sc, 10, T0, awkward_value);
+		a = fetch_samples(a_path, sc, 10, T0);
+		c = fetch_samples(c_path, sc, 10, T0);
+		for (int k = 1; k < N_SAMPLES; k++)
+			for (size_t f = 0; f < sc->n_fields; f++) {
+				size_t j = (size_t)(k - 1) * sc->n_fields + f;
+				double want = awkward_value(sc, k, f);
+
+				assert_same_value(sc, k, f, c[j], a[j]);
+				if (isnan(want))
+					continue;
+				ck_assert_msg(fabs(a[j] - want) <= fabs(want) * 1e-15,
+					"%.17g too far from %.17g", a[j], want);
+			}
+		rrd_freemem(a);
+		rrd_freemem(c);
+	}
+}
+END_TEST
+
+START_TEST(test_stale_skipped)
+{
+	_cleanup_(store_freep) struct store *s = store_new(datadir, 10);
+	struct record rec = make_record(&schema_memory, NULL, T0, 5);
+
+	ck_assert_int_eq(store_write(s, HOST, &rec), 1);
+	ck_assert_int_eq(store_write(s, HOST, &rec), 0);
+	rec.time = T0 - 10;
+	ck_assert_int_eq(store_write(s, HOST, &rec), 0);
+	rec.time = T0 + 10;
+	ck_assert_int_eq(store_write(s, HOST, &rec), 1);
+	ck_assert_uint_eq(store_get_stats(s)->skipped, 2);
+	ck_assert_uint_eq(store_get_stats(s)->updated, 2);
+	ck_assert_uint_eq(store_get_stats(s)->failed, 0);
+	ck_assert_uint_eq(store_get_stats(s)->created, 1);
+	ck_assert_uint_eq(store_series_count(s), 1);
+	ck_assert_str_eq(store_last_error(s), "");
+}
+END_TEST
+
+START_TEST(test_restart)
+{
+	_cleanup_(store_freep) struct store *s = store_new(datadir, 10);
+	struct record rec = make_record(&schema_load, NULL, T0, 1);
+
+	for (int k = 0; k < 4; k++) {
+		rec.time = T0 + k * 10;
+		ck_assert_int_eq(store_write(s, HOST, &rec), 1);
+	}
+	s = store_free(s);
+
+	/* A new store over the same files, as after a restart. */
+	s = store_new(datadir, 10);
+	rec.time = T0 + 20;
+	ck_assert_int_eq(store_write(s, HOST, &rec), 0);
+	rec.time = T0 + 30;
+	ck_assert_int_eq(store_write(s, HOST, &rec), 0);
+	ck_assert_uint_eq(store_series_count(s), 0);
+	rec.time = T0 + 40;
+	ck_assert_int_eq(store_write(s, HOST, &rec), 1);
+	ck_assert_uint_eq(store_get_stats(s)->skipped, 2);
+	ck_assert_uint_eq(store_get_stats(s)->updated, 1);
+	ck_assert_uint_eq(store_get_stats(s)->created, 0);
+	ck_assert_uint_eq(store_get_stats(s)->failed, 0);
+	ck_assert_uint_eq(store_series_count(s), 1);
+}
+END_TEST
+
+START_TEST(test_updated_behind_our_back)
+{
+	_cleanup_(store_freep) struct store *s = store_new(datadir, 10);
+	_cleanup_free_ char *path = rrd_file(HOST, "uptime");
+	struct record rec = make_record(&schema_uptime, NULL, T0, 1);
+	const char *argv[] = { "1700000000:5" };
+
+	ck_assert_int_eq(store_write(s, HOST, &rec), 1);
+	/* Another writer moves the file past our cached last update. */
+	rrd_clear_error();
+	ck_assert_int_eq(rrd_update_r(path, NULL, 1, argv), 0);
+	rec.time = 1700000000 - 10;
+	ck_assert_int_eq(store_write(s, HOST, &rec), 0);
+	rec.time = 1700000000 - 5;
+	ck_assert_int_eq(store_write(s, HOST, &rec), 0);
+	rec.time = 1700000000 + 10;
+	ck_assert_int_eq(store_write(s, HOST, &rec), 1);
+	ck_assert_uint_eq(store_get_stats(s)->skipped, 2);
+	ck_assert_uint_eq(store_get_stats(s)->failed, 0);
+}
+END_TEST
+
+START_TEST(test_invalid_names)
+{
+	static const char *const bad[] = { "..", "a/b", "", ".hidden", "-x", "../etc" };
+	_cleanup_(store_freep) struct store *s = store_new(datadir, 10);
+	struct record good = make_record(&schema_memory, NULL, T0, 1);
+
+	for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+		struct record rec = good;
+
+		ck_assert_int_eq(store_write(s, bad[i], &good), -EINVAL);
+		(void)snprintf(rec.series, sizeof(rec.series), "%s", bad[i]);
+		ck_assert_int_eq(store_write(s, HOST, &rec), -EINVAL);
+	}
+	ck_assert_int_eq(store_write(s, NULL, &good), -EINVAL);
+	good.schema = NULL;
+	ck_assert_int_eq(store_write(s, HOST, &good), -EINVAL);
+	ck_assert_int_eq(count_entries(datadir, NULL), 0);
+	ck_assert_int_eq(count_entries(base, NULL), 1);
+	ck_assert_uint_eq(store_get_stats(s)->created, 0);
+	ck_assert_uint_eq(store_series_count(s), 0);
+}
+END_TEST
+
+START_TEST(test_deleted_file_recreated)
+{
+	_cleanup_(store_freep) struct store *s = store_new(datadir, 10);
+	_cleanup_free_ char *path = rrd_file(HOST, "swap");
+	_cleanup_free_ char *dir = xasprintf("%s/%s", datadir, HOST);
+	struct record rec = make_record(&schema_swap, NULL, T0, 1);
+
+	ck_assert_int_eq(store_write(s, HOST, &rec), 1);
+	ck_assert_int_eq(unlink(path), 0);
+	rec.time = T0 + 10;
+	ck_assert_int_eq(store_write(s, HOST, &rec), 1);
+	ck_assert_int_eq(access(path, F_OK), 0);
+	rec.time = T0 + 20;
+	ck_assert_int_eq(store_write(s, HOST, &rec), 1);
+
+	/* Even the host directory may go. */
+	test_rm_rf(dir);
+	rec.time = T0 + 30;
+	ck_assert_int_eq(store_write(s, HOST, &rec), 1);
+	rrd_clear_error();
+	ck_assert_int_eq(rrd_last_r(path), T0 + 30);
+	ck_assert_uint_eq(store_get_stats(s)->created, 3);
+	ck_assert_uint_eq(store_get_stats(s)->updated, 4);
+	ck_assert_uint_eq(store_get_stats(s)->failed, 0);
+	ck_assert_uint_eq(store_series_count(s), 1);
+}
+END_TEST
+
+START_TEST(test_no_temporary_files)
+{
+	_cleanup_(store_freep) struct store *s = store_new(datadir, 10);
+	_cleanup_free_ char *dir = xasprintf("%s/%s", datadir, HOST);
+	const struct schema *schemas[] = { &schema_cpu, &schema_df, &schema_disk };
+
+	for (size_t i = 0; i < ELEMENTSOF(schemas); i++) {
+		struct record rec = make_record(schemas[i], "sda", T0, 1);
+
+		ck_assert_int_eq(store_write(s, HOST, &rec), 1);
+	}
+	ck_assert_int_eq(count_entries(dir, ".rrd"), 3);
+	ck_assert_int_eq(count_entries(datadir, NULL), 1);
+}
+END_TEST
+
+START_TEST(test_many_series)
+{
+	_cleanup_(store_freep) struct store *s = store_new(datadir, 3600);
+	_cleanup_free_ char *dir = xasprintf("%s/%s", datadir, HOST);
+	char name[32];
+
+	/* Enough series to grow the table a few times. */
+	for (int pass = 0; pass < 2; pass++)
+		for (int i = 0; i < 300; i++) {
+			struct record rec;
+
+			(void)snprintf(name, sizeof(name), "%d", i);
+			rec = make_record(&schema_uptime, name, T0 + pass * 3600, i);
+			ck_assert_int_eq(store_write(s, HOST, &rec), 1);
+			ck_assert_int_eq(store_write(s, HOST, &rec), 0);
+		}
+	ck_assert_uint_eq(store_series_count(s), 300);
+	ck_assert_uint_eq(store_get_stats(s)->created, 300);
+	ck_assert_uint_eq(store_get_stats(s)->updated, 600);
+	ck_assert_uint_eq(store_get_stats(s)->skipped, 600);
+	ck_assert_int_eq(count_entries(dir, ".rrd"), 300);
+}
+END_TEST
+
+START_TEST(test_host_dir_is_a_file)
+{
+	_cleanup_(store_freep) struct store *s = store_new(datadir, 10);
+	struct record rec = make_record(&schema_cpu, NULL, T0, 1);
+	int r;
+
+	test_write_file(datadir, HOST, "not a directory\n");
+	r = store_write(s, HOST, &rec);
+	ck_assert_int_eq(r, -ENOTDIR);
+	ck_assert_str_eq(store_last_error(s), strerror(ENOTDIR));
+	ck_assert_uint_eq(store_get_stats(s)->failed, 1);
+	ck_assert_uint_eq(store_get_stats(s)->created, 0);
+	ck_assert_uint_eq(store_series_count(s), 0);
+}
+END_TEST
+
+START_TEST(test_host_dir_dangling_symlink)
+{
+	_cleanup_(store_freep) struct store *s = store_new(datadir, 10);
+	_cleanup_free_ char *link = xasprintf("%s/%s", datadir, HOST);
+	_cleanup_free_ char *target = xasprintf("%s/nowhere/deeper", base);
+	struct record rec = make_record(&schema_cpu, NULL, T0, 1);
+
+	/* The file is missing, so the store tries to create it, and cannot. */
+	ck_assert_int_eq(symlink(target, link), 0);
+	ck_assert_int_eq(store_write(s, HOST, &rec), -ENOENT);
+	ck_assert_uint_eq(store_get_stats(s)->failed, 1);
+	ck_assert_int_eq(count_entries(base, NULL), 1);
+}
+END_TEST
+
+START_TEST(test_unwritable)
+{
+	_cleanup_(store_freep) struct store *s = store_new(datadir, 10);
+	struct record rec = make_record(&schema_cpu, NULL, T0, 1);
+
+	if (geteuid() == 0)
+		return; /* Root writes anywhere; the other tests cover this case. */
+	ck_assert_int_eq(chmod(datadir, 0555), 0);
+	ck_assert_int_eq(store_write(s, HOST, &rec), -EACCES);
+	ck_assert_int_eq(chmod(datadir, 0755), 0);
+	ck_assert_int_eq(count_entries(datadir, NULL), 0);
+}
+END_TEST
+
+START_TEST(test_create_fails)
+{
+	_cleanup_(store_freep) struct store *s = store_new(datadir, 10);
+	_cleanup_free_ char *dir = xasprintf("%s/%s", datadir, HOST);
+	_cleanup_free_ char *tmp = xasprintf("%s/cpu.rrd.tmp.%ld", dir, (long)getpid());
+	struct record rec = make_record(&schema_cpu, NULL, T0, 1);
+
+	/* A directory where the temporary file should go makes librrd fail. */
+	ck_assert_int_eq(mkdir_p(tmp, 0755), 0);
+	ck_assert_int_eq(store_write(s, HOST, &rec), -EIO);
+	ck_assert_str_ne(store_last_error(s), "");
+	ck_assert_uint_eq(store_get_stats(s)->failed, 1);
+	ck_assert_uint_eq(store_series_count(s), 0);
+	/* Only that directory is left: no file, no temporary of librrd's. */
+	ck_assert_int_eq(count_entries(dir, NULL), 1);
+
+	/* Once the obstacle is gone, the next sample creates the file. */
+	ck_assert_int_eq(rmdir(tmp), 0);
+	ck_assert_int_eq(store_write(s, HOST, &rec), 1);
+	ck_assert_int_eq(count_entries(dir, ".rrd"), 1);
+}
+END_TEST
+
+START_TEST(test_not_an_rrd)
+{
+	_cleanup_(store_freep) struct store *s = store_new(datadir, 10);
+	struct record rec = make_record(&schema_load, NULL, T0, 1);
+
+	test_write_file(datadir, HOST "/load.rrd", "garbage\n");
+	ck_assert_int_eq(store_write(s, HOST, &rec), -EIO);
+	ck_assert_str_ne(store_last_error(s), "");
+	ck_assert_uint_eq(store_get_stats(s)->failed, 1);
+	ck_assert_uint_eq(store_series_count(s), 0);
+}
+END_TEST
+
+static Suite *
+store_suite(void)
+{
+	Suite *s = suite_create("store");
+	TCase *tc = tcase_create("store");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_loop_test(tc, test_layout, 0, ELEMENTSOF(layouts));
+	tcase_add_test(tc, test_path);
+	tcase_add_test(tc, test_new_bad_arguments);
+	tcase_add_loop_test(tc, test_values_read_back, 0, 3);
+	tcase_add_test(tc, test_values_identical);
+	tcase_add_test(tc, test_stale_skipped);
+	tcase_add_test(tc, test_restart);
+	tcase_add_test(tc, test_updated_behind_our_back);
+	tcase_add_test(tc, test_invalid_names);
+	tcase_add_test(tc, test_deleted_file_recreated);
+	tcase_add_test(tc, test_no_temporary_files);
+	tcase_add_test(tc, test_many_series);
+	tcase_add_test(tc, test_host_dir_is_a_file);
+	tcase_add_test(tc, test_host_dir_dangling_symlink);
+	tcase_add_test(tc, test_unwritable);
+	tcase_add_test(tc, test_create_fails);
+	tcase_add_test(tc, test_not_an_rrd);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	return test_run_suite(store_suite());
+}
