@@ -76,12 +76,17 @@ const struct conf_key conf_keys[] = {
 	{ NULL },
 };
 
-/* Virtual, pseudo and in-memory filesystems that say nothing about disk space. */
+/*
+ * Virtual, pseudo and in-memory filesystems say nothing about disk space.
+ * Network filesystems are left out too: statvfs() on a hard-mounted share
+ * whose server is gone blocks, and it would block the whole loop.
+ */
 static const char *const default_ignore_fstypes[] = {
-	"autofs", "binfmt_misc", "bpf", "cgroup", "cgroup2", "configfs", "debugfs",
-	"devpts", "devtmpfs", "efivarfs", "fuse.gvfsd-fuse", "fusectl", "hugetlbfs",
-	"mqueue", "nsfs", "overlay", "proc", "pstore", "ramfs", "rpc_pipefs",
-	"securityfs", "selinuxfs", "squashfs", "sysfs", "tmpfs", "tracefs", NULL,
+	"9p", "autofs", "binfmt_misc", "bpf", "ceph", "cgroup", "cgroup2", "cifs",
+	"configfs", "debugfs", "devpts", "devtmpfs", "efivarfs", "fuse.glusterfs",
+	"fuse.gvfsd-fuse", "fuse.sshfs", "fusectl", "hugetlbfs", "mqueue", "nfs", "nfs4",
+	"nsfs", "overlay", "proc", "pstore", "ramfs", "rpc_pipefs", "securityfs",
+	"selinuxfs", "smb3", "squashfs", "sysfs", "tmpfs", "tracefs", NULL,
 };
 
 struct hm_conf *

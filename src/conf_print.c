@@ -29,6 +29,27 @@ print_string(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+/* Writes a list, wrapped so that no line grows much past 80 columns. */
+static void
+print_strv(FILE *f, const char *name, char *const *v, int depth)
+{
+	size_t column = (size_t)depth * 8 + strlen(name) + 4;
+
+	fprintf(f, "%s = [", name);
+	for (size_t i = 0; v && v[i]; i++) {
+		size_t width = strlen(v[i]) + 4;
+
+		if (i > 0 && column + width > 80) {
+			fprintf(f, ",\n%*s", (depth + 1) * 8, "");
+			column = (size_t)(depth + 1) * 8;
+		} else
+			fputs(i > 0 ? ", " : " ", f);
+		print_string(f, v[i]);
+		column += width;
+	}
+	fputs(" ];\n", f);
+}
+
 static void
 print_keys(const struct hm_conf *c, const struct conf_key *keys, FILE *f, int depth)
 {
@@ -54,12 +75,7 @@ print_keys(const struct hm_conf *c, const struct conf_key *keys, FILE *f, int de
 			fputs(";\n", f);
 			break;
 		case CONF_STRV:
-			fprintf(f, "%s = [", k->name);
-			for (char *const *v = *(char **const *)field; v && *v; v++) {
-				fputs(v == *(char **const *)field ? " " : ", ", f);
-				print_string(f, *v);
-			}
-			fputs(" ];\n", f);
+			print_strv(f, k->name, *(char **const *)field, depth);
 			break;
 		case CONF_LOG_TARGET:
 			fprintf(f, "%s = \"%s\";\n", k->name,

@@ -174,9 +174,7 @@ START_TEST(test_shipped_sample)
 {
 	_cleanup_free_ char *path = NULL, *error = NULL;
 	_cleanup_(conf_freep) struct hm_conf *c = NULL, *d = NULL;
-	const char *srcdir = getenv("top_srcdir");
-
-	path = xasprintf("%s/conf/healthmond.conf", srcdir && *srcdir ? srcdir : TOP_SRCDIR);
+	path = test_srcdir_path("conf/healthmond.conf");
 	ck_assert_msg(conf_load(path, &c, &error) == 0, "%s", error);
 	ck_assert_str_eq(c->path, path);
 	/* The sample documents the defaults: it must say exactly what they are. */

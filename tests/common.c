@@ -38,12 +38,20 @@ test_rm_rf(const char *path)
 }
 
 char *
-test_data_path(const char *relative)
+test_srcdir_path(const char *relative)
 {
+	/* make check exports top_srcdir; TOP_SRCDIR serves a suite run by hand. */
 	const char *srcdir = getenv("top_srcdir");
 
-	return xasprintf("%s/tests/data/%s", srcdir && *srcdir ? srcdir : TOP_SRCDIR,
-		relative);
+	return xasprintf("%s/%s", srcdir && *srcdir ? srcdir : TOP_SRCDIR, relative);
+}
+
+char *
+test_data_path(const char *relative)
+{
+	_cleanup_free_ char *p = xasprintf("tests/data/%s", relative);
+
+	return test_srcdir_path(p);
 }
 
 void

@@ -9,6 +9,8 @@
 char *test_mkdtemp(void);
 /* Removes a tree made by a test. */
 void test_rm_rf(const char *path);
+/* Path of a file in the source tree; the caller frees it. */
+char *test_srcdir_path(const char *relative);
 /* Path of a file under tests/data in the source tree; the caller frees it. */
 char *test_data_path(const char *relative);
 /* Writes text to dir/name, creating parent directories; aborts the test on failure. */
