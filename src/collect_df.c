@@ -11,6 +11,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 
 #include "collect.h"
@@ -127,7 +128,9 @@ df_emit(struct record_batch *b, const char *mountpoint, const struct statvfs *st
 /*
  * Measures one mount. A mount point that vanished since the mounts were read
  * or that this process may not look into (a sandboxed service) is skipped
- * quietly; other failures (a dead network file system) are returned.
+ * quietly; other failures (a dead network file system) are returned. A file
+ * bind-mounted over a file (containers get /etc/hostname and friends that
+ * way) is no file system of its own and is skipped too.
  */
 static int
 df_mount(const struct collect_ctx *ctx, struct df_seen *seen, struct record_batch *b,
@@ -135,7 +138,10 @@ df_mount(const struct collect_ctx *ctx, struct df_seen *seen, struct record_batc
 {
 	_cleanup_free_ char *path = path_join(ctx->root, mountpoint);
 	struct statvfs st;
+	struct stat sb;
 
+	if (stat(path, &sb) == 0 && !S_ISDIR(sb.st_mode))
+		return 0;
 	if (statvfs(path, &st) < 0) {
 		if (errno == ENOENT || errno == EACCES || errno == EPERM)
 			return 0;

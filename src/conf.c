@@ -161,6 +161,9 @@ parse_strv(struct parse_ctx *p, const config_setting_t *s, const char *path,
 		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
 		const char *str;
 
+		if (config_setting_type(e) != CONFIG_TYPE_STRING)
+			return fail(p, e, "'%s' must be a list of strings, but element %d is not",
+				path, i + 1);
 		if (parse_string(p, e, path, &str) < 0)
 			return -EINVAL;
 		if (!*str)

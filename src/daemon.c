@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -314,6 +315,12 @@ daemon_main(int argc, char *argv[])
 	_cleanup_close_ int ready_fd = -1;
 	int r;
 
+	/*
+	 * rrd_create_r works in buffers of about 1 MiB. glibc's default raises its
+	 * mmap threshold after the first such free, so the memory would stay in
+	 * the heap for good; a fixed threshold hands it back at once.
+	 */
+	(void)mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	r = parse_argv(argc, argv, &d.opt);
 	if (r <= 0)
 		return r == 0 ? EXIT_SUCCESS : EXIT_FAILURE;

@@ -496,7 +496,10 @@ df_root(void)
 		"tmpfs /tmp2 tmpfs rw 0 0\n"
 		"/dev/vde1 /data ext4 rw 0 0\n"
 		"sysfs2 /pseudo sysfs2 rw 0 0\n"
-		"/dev/vdf1 /missing ext4 rw 0 0\n");
+		"/dev/vdf1 /missing ext4 rw 0 0\n"
+		"/dev/vdg1 /etc/hostname ext4 rw 0 0\n");
+	/* A container's bind-mounted file. */
+	test_write_file(tmp, "etc/hostname", "box\n");
 	return tmp;
 }
 
@@ -551,7 +554,8 @@ START_TEST(test_df)
 	check_df(get(&b, "df-tmp2"), tmp, "tmp2");
 	/*
 	 * Not /proc (ignored type), /bind (a second mount of /dev/vda1), /data
-	 * twice (mounted over), /pseudo (no blocks) or /missing (no directory).
+	 * twice (mounted over), /pseudo (no blocks), /missing (no directory) or
+	 * /etc/hostname (a file mounted over a file).
 	 */
 	ck_assert_uint_eq(b.n, 6);
 	record_batch_done(&b);

@@ -91,7 +91,7 @@ static const struct {
 	{ "log = \"file\";\n", "t.conf:1: 'log' is 'file', must be one of auto, journal" },
 	{ "log_level = \"verbose\";\n", "t.conf:1: 'log_level' is 'verbose'" },
 	{ "network = { interfaces = \"eth0\"; };\n", "t.conf:1: 'network.interfaces' must be a list" },
-	{ "network = {\n interfaces = ( \"eth0\", 5 );\n};\n", "t.conf:2: 'network.interfaces' must be a string" },
+	{ "network = {\n interfaces = ( \"eth0\", 5 );\n};\n", "t.conf:2: 'network.interfaces' must be a list of strings, but element 2 is not" },
 	{ "disk_io = { devices = [ \"\" ]; };\n", "t.conf:1: 'disk_io.devices' must not hold an empty string" },
 	{ "interval = 5;\ninterval = 6;\n", "t.conf:2: duplicate setting name" },
 };
