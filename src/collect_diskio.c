@@ -9,7 +9,6 @@
  * that choice and may name partitions.
  */
 #include <errno.h>
-#include <fnmatch.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -38,15 +37,6 @@ diskio_enabled(const struct hm_conf *c)
 }
 
 static bool
-matches_any(char *const *patterns, const char *name)
-{
-	for (size_t i = 0; patterns && patterns[i]; i++)
-		if (fnmatch(patterns[i], name, 0) == 0)
-			return true;
-	return false;
-}
-
-static bool
 is_whole_disk(const char *root, const char *name)
 {
 	_cleanup_free_ char *sysname = xstrdup(name);
@@ -68,7 +58,7 @@ diskio_wanted(const struct collect_ctx *ctx, const char *name)
 	char *const *devices = ctx->conf->disk_io.devices;
 
 	if (strv_length(devices) > 0)
-		return matches_any(devices, name);
+		return strv_fnmatch(devices, name);
 	if (strncmp(name, "loop", 4) == 0 || strncmp(name, "ram", 3) == 0 ||
 		strncmp(name, "zram", 4) == 0)
 		return false;

@@ -8,7 +8,6 @@
  * one that comes back starts afresh.
  */
 #include <errno.h>
-#include <fnmatch.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -45,22 +44,13 @@ net_enabled(const struct hm_conf *c)
 }
 
 static bool
-matches_any(char *const *patterns, const char *name)
-{
-	for (size_t i = 0; patterns && patterns[i]; i++)
-		if (fnmatch(patterns[i], name, 0) == 0)
-			return true;
-	return false;
-}
-
-static bool
 net_wanted(const struct hm_conf *c, const char *name)
 {
 	char *const *only = c->network.interfaces;
 
-	if (strv_length(only) > 0 && !matches_any(only, name))
+	if (strv_length(only) > 0 && !strv_fnmatch(only, name))
 		return false;
-	return !matches_any(c->network.ignore_interfaces, name);
+	return !strv_fnmatch(c->network.ignore_interfaces, name);
 }
 
 /*

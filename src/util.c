@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -234,6 +235,15 @@ strv_contains(char *const *v, const char *s)
 {
 	for (size_t i = 0; v && v[i]; i++)
 		if (strcmp(v[i], s) == 0)
+			return true;
+	return false;
+}
+
+bool
+strv_fnmatch(char *const *v, const char *s)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		if (fnmatch(v[i], s, 0) == 0)
 			return true;
 	return false;
 }

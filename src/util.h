@@ -44,6 +44,8 @@ int mkdir_p(const char *path, mode_t mode);
 /* NULL-terminated string vectors; all functions accept NULL as the empty vector. */
 size_t strv_length(char *const *v);
 bool strv_contains(char *const *v, const char *s);
+/* True when s matches one of the shell patterns in v (fnmatch(3), "veth*"). */
+bool strv_fnmatch(char *const *v, const char *s);
 char **strv_copy(char *const *v);
 void strv_push(char ***v, const char *s);
 bool strv_equal(char *const *a, char *const *b);

@@ -130,6 +130,10 @@ START_TEST(test_strv)
 	strv_push(&w, "c");
 	ck_assert(!strv_equal(v, w));
 	ck_assert(strv_equal(NULL, (char *[]){ NULL }));
+	ck_assert(strv_fnmatch((char *[]){ "eth0", "veth*", NULL }, "veth1a2b"));
+	ck_assert(strv_fnmatch((char *[]){ "eth0", "veth*", NULL }, "eth0"));
+	ck_assert(!strv_fnmatch((char *[]){ "eth0", "veth*", NULL }, "eth1"));
+	ck_assert(!strv_fnmatch(NULL, "eth0"));
 }
 END_TEST
 
