@@ -20,6 +20,56 @@
 #define CONF_INTERVAL_MIN 1
 #define CONF_INTERVAL_MAX 3600
 
+enum probe_method {
+	PROBE_GET,
+	PROBE_HEAD,
+	_PROBE_METHOD_MAX,
+};
+
+/* One URL probe; series probe-<name>. */
+struct probe_conf {
+	char *name;            /* owned; a valid name */
+	char *url;             /* owned; http:// or https:// */
+	unsigned interval;     /* seconds; 0 = the global interval */
+	unsigned timeout;      /* seconds for the whole request */
+	enum probe_method method;
+	char **expect_status;  /* owned strv of "200", "200-399"; default 200-399 */
+	char *expect_body;     /* owned; extended regex the body must match, or NULL */
+	char *reject_body;     /* owned; extended regex the body must not match, or NULL */
+	bool follow_redirects;
+	unsigned max_redirects;
+	bool verify_tls;
+	char *ca_file;         /* owned; PEM bundle to trust instead of the system's, or NULL */
+	char **headers;        /* owned strv of "Name: value" */
+	unsigned max_body;     /* bytes of the body read (and matched) at most */
+};
+
+enum check_direction {
+	CHECK_ABOVE, /* bad when the value is at or above the threshold */
+	CHECK_BELOW, /* bad when the value is at or below the threshold */
+	_CHECK_DIRECTION_MAX,
+};
+
+/*
+ * A health check: thresholds on one field of every series matching a shell
+ * pattern. The defaults are named (disk_space, memory, probe_up, ...); the
+ * config can change or disable them by name, or add new ones.
+ */
+struct check_conf {
+	char *name;        /* owned; the config group's name */
+	bool enabled;
+	char *series;      /* owned; shell pattern: "df-*", "cpu", "probe-*" */
+	char *field;       /* owned; a field of those series */
+	char *per;         /* owned; divide the value by this field of the same record, or NULL */
+	enum check_direction direction;
+	double warning;    /* NAN: no warning state */
+	double critical;   /* NAN: no critical state */
+	double clear;      /* back to ok only past this (hysteresis); NAN = warning's value */
+	unsigned for_samples;   /* consecutive samples in a new state before it counts */
+	unsigned flap_changes;  /* N: flapping when the state changed N times ... */
+	unsigned flap_window;   /* ... in the last M samples (M = flap_window; 0 = off) */
+};
+
 struct hm_conf {
 	char *path;           /* owned; NULL for the embedded default */
 	char *hostname;       /* owned; NULL = the system's host name */
@@ -51,7 +101,23 @@ struct hm_conf {
 		char **interfaces;        /* owned strv; empty = every interface */
 		char **ignore_interfaces; /* owned strv */
 	} network;
+
+	struct probe_conf *probes; /* owned array */
+	size_t n_probes;
+	unsigned max_probes_in_flight;
+
+	struct check_conf *checks; /* owned array: the defaults, then the config's own */
+	size_t n_checks;
+	unsigned unknown_after;    /* intervals without data before a check is unknown */
+	unsigned repeat_interval;  /* seconds before a lasting bad state is logged again;
+	                              doubles each time, up to a day */
 };
+
+/* Finds a probe or check by name; NULL when there is none. */
+const struct probe_conf *conf_find_probe(const struct hm_conf *c, const char *name);
+const struct check_conf *conf_find_check(const struct hm_conf *c, const char *name);
+const char *probe_method_to_string(enum probe_method m);
+const char *check_direction_to_string(enum check_direction d);
 
 /* Returns a config holding every default, as if read from an empty file. */
 struct hm_conf *conf_new_default(void);

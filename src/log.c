@@ -114,6 +114,12 @@ log_close(void)
 	current_target = LOG_TARGET_STDERR;
 }
 
+enum log_target
+log_get_target(void)
+{
+	return current_target;
+}
+
 void
 log_set_max_level(int level)
 {

@@ -34,6 +34,8 @@ int log_level_from_string(const char *s); /* LOG_ERR.. LOG_DEBUG or -EINVAL */
  */
 enum log_target log_open(enum log_target target, bool foreground);
 void log_close(void);
+/* The target log_open() chose. */
+enum log_target log_get_target(void);
 void log_set_max_level(int level);
 int log_get_max_level(void);
 

@@ -63,9 +63,22 @@ static const struct field_def if_fields[] = {
 };
 const struct schema schema_if = { "if", ELEMENTSOF(if_fields), if_fields };
 
+/*
+ * Probe times are cumulative from the start of the request, as curl
+ * reports them: DNS done <= connected <= TLS done <= first byte <= total.
+ * reason is a probe_reason code (0 when up).
+ */
+static const struct field_def probe_fields[] = {
+	{ "up", "bool", 0, 1 }, NONNEG("status", "code"), NONNEG("total_ms", "ms"),
+	NONNEG("dns_ms", "ms"), NONNEG("connect_ms", "ms"), NONNEG("tls_ms", "ms"),
+	NONNEG("ttfb_ms", "ms"), NONNEG("size", "bytes"), { "cert_days", "days", NAN, NAN },
+	NONNEG("reason", "code"),
+};
+const struct schema schema_probe = { "probe", ELEMENTSOF(probe_fields), probe_fields };
+
 static const struct schema *const all_schemas[] = {
 	&schema_cpu, &schema_memory, &schema_swap, &schema_load,
-	&schema_uptime, &schema_df, &schema_disk, &schema_if,
+	&schema_uptime, &schema_df, &schema_disk, &schema_if, &schema_probe,
 };
 
 const struct schema *

@@ -33,7 +33,7 @@ struct schema {
 
 /* The static schemas; record_schema_find() looks one up by kind. */
 extern const struct schema schema_cpu, schema_memory, schema_swap, schema_load,
-	schema_uptime, schema_df, schema_disk, schema_if;
+	schema_uptime, schema_df, schema_disk, schema_if, schema_probe;
 const struct schema *record_schema_find(const char *kind);
 /* Index of a field in a schema, or -ENOENT. */
 int record_field_index(const struct schema *s, const char *field);
