@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Loading the configuration. The only file that includes <libconfig.h>:
- * defaults first, then every setting of the file is matched against the
- * key table, type- and range-checked, and copied into struct hm_conf.
+ * defaults first (conf_keys.c), then every setting of the file is matched
+ * against the key table, type- and range-checked, and copied into struct
+ * hm_conf; lists (probes) and maps (checks) of groups are parsed with the
+ * same walker into arrays of their own structs.
  * Unknown keys, wrong types and out-of-range values are errors that name the
  * file and line. libconfig owns the strings it returns, so everything is
  * copied before config_destroy().
@@ -11,6 +13,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <libconfig.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -20,96 +23,6 @@
 #include "conf.h"
 #include "conf_table.h"
 #include "util.h"
-
-#define KEY(n, t, field) { .name = n, .type = t, .offset = offsetof(struct hm_conf, field) }
-#define UINT_KEY(n, field, lo, hi)                                                   \
-	{ .name = n, .type = CONF_UINT, .offset = offsetof(struct hm_conf, field),   \
-	  .min = lo, .max = hi }
-#define GROUP(n, keys) { .name = n, .type = CONF_GROUP, .children = keys }
-#define OPTIONAL(n, t, field, note)                                                  \
-	{ .name = n, .type = t, .offset = offsetof(struct hm_conf, field),           \
-	  .unset_note = note }
-
-static const struct conf_key cpu_keys[] = {
-	KEY("enabled", CONF_BOOL, cpu.enabled),
-	KEY("per_core", CONF_BOOL, cpu.per_core),
-	{ NULL },
-};
-static const struct conf_key memory_keys[] = { KEY("enabled", CONF_BOOL, memory), { NULL } };
-static const struct conf_key swap_keys[] = { KEY("enabled", CONF_BOOL, swap), { NULL } };
-static const struct conf_key load_keys[] = { KEY("enabled", CONF_BOOL, load), { NULL } };
-static const struct conf_key uptime_keys[] = { KEY("enabled", CONF_BOOL, uptime), { NULL } };
-static const struct conf_key disk_space_keys[] = {
-	KEY("enabled", CONF_BOOL, disk_space.enabled),
-	KEY("ignore_fstypes", CONF_STRV, disk_space.ignore_fstypes),
-	KEY("mountpoints", CONF_STRV, disk_space.mountpoints),
-	{ NULL },
-};
-static const struct conf_key disk_io_keys[] = {
-	KEY("enabled", CONF_BOOL, disk_io.enabled),
-	KEY("devices", CONF_STRV, disk_io.devices),
-	{ NULL },
-};
-static const struct conf_key network_keys[] = {
-	KEY("enabled", CONF_BOOL, network.enabled),
-	KEY("interfaces", CONF_STRV, network.interfaces),
-	KEY("ignore_interfaces", CONF_STRV, network.ignore_interfaces),
-	{ NULL },
-};
-
-const struct conf_key conf_keys[] = {
-	OPTIONAL("hostname", CONF_NAME, hostname, "the system's host name is used"),
-	UINT_KEY("interval", interval, CONF_INTERVAL_MIN, CONF_INTERVAL_MAX),
-	OPTIONAL("datadir", CONF_PATH, datadir,
-		"$STATE_DIRECTORY is used, else " CONF_DEFAULT_DATADIR),
-	KEY("root_dir", CONF_PATH, root_dir),
-	KEY("log", CONF_LOG_TARGET, log_target),
-	KEY("log_level", CONF_LOG_LEVEL, log_level),
-	GROUP("cpu", cpu_keys),
-	GROUP("memory", memory_keys),
-	GROUP("swap", swap_keys),
-	GROUP("load", load_keys),
-	GROUP("uptime", uptime_keys),
-	GROUP("disk_space", disk_space_keys),
-	GROUP("disk_io", disk_io_keys),
-	GROUP("network", network_keys),
-	{ NULL },
-};
-
-/*
- * Virtual, pseudo and in-memory filesystems say nothing about disk space.
- * Network filesystems are left out too: statvfs() on a hard-mounted share
- * whose server is gone blocks, and it would block the whole loop.
- */
-static const char *const default_ignore_fstypes[] = {
-	"9p", "autofs", "binfmt_misc", "bpf", "ceph", "cgroup", "cgroup2", "cifs",
-	"configfs", "debugfs", "devpts", "devtmpfs", "efivarfs", "fuse.glusterfs",
-	"fuse.gvfsd-fuse", "fuse.sshfs", "fusectl", "hugetlbfs", "mqueue", "nfs", "nfs4",
-	"nsfs", "overlay", "proc", "pstore", "ramfs", "rpc_pipefs", "securityfs",
-	"selinuxfs", "smb3", "squashfs", "sysfs", "tmpfs", "tracefs", NULL,
-};
-
-struct hm_conf *
-conf_new_default(void)
-{
-	struct hm_conf *c = xcalloc(1, sizeof(*c));
-
-	c->interval = 10;
-	c->root_dir = xstrdup("/");
-	c->log_target = LOG_TARGET_AUTO;
-	c->log_level = LOG_INFO;
-	c->cpu.enabled = c->cpu.per_core = true;
-	c->memory = c->swap = c->load = c->uptime = true;
-	c->disk_space.enabled = true;
-	c->disk_space.ignore_fstypes = strv_copy((char *const *)default_ignore_fstypes);
-	c->disk_space.mountpoints = strv_copy(NULL);
-	c->disk_io.enabled = true;
-	c->disk_io.devices = strv_copy(NULL);
-	c->network.enabled = true;
-	c->network.interfaces = strv_copy(NULL);
-	c->network.ignore_interfaces = strv_copy((char *const[]){ "lo", NULL });
-	return c;
-}
 
 struct parse_ctx {
 	const char *name; /* file name for errors */
@@ -131,9 +44,21 @@ fail(struct parse_ctx *p, const config_setting_t *s, const char *fmt, ...)
 	return -EINVAL;
 }
 
+/* Runs a key's extra check on one string. */
 static int
-parse_string(struct parse_ctx *p, const config_setting_t *s, const char *path,
-	const char **ret)
+validate(struct parse_ctx *p, const config_setting_t *s, const struct conf_key *k,
+	const char *path, const char *v)
+{
+	_cleanup_free_ char *msg = NULL;
+
+	if (!k->validate || k->validate(v, &msg) >= 0)
+		return 0;
+	return fail(p, s, "'%s' %s", path, msg);
+}
+
+static int
+parse_string(struct parse_ctx *p, const config_setting_t *s, const struct conf_key *k,
+	const char *path, const char **ret)
 {
 	const char *v;
 
@@ -142,13 +67,23 @@ parse_string(struct parse_ctx *p, const config_setting_t *s, const char *path,
 	v = config_setting_get_string(s);
 	if (strlen(v) > 4096)
 		return fail(p, s, "'%s' is too long", path);
+	if (k->type == CONF_NAME && !name_is_valid(v))
+		return fail(p, s, "'%s' is '%s', must be 1 to %d characters of "
+				  "A-Z a-z 0-9 . _ - not starting with . or -",
+			path, v, NAME_MAX_LEN);
+	if (k->type == CONF_PATH && v[0] != '/')
+		return fail(p, s, "'%s' is '%s', must be an absolute path", path, v);
+	if (k->type == CONF_STRING && !*v)
+		return fail(p, s, "'%s' must not be empty", path);
+	if (validate(p, s, k, path, v) < 0)
+		return -EINVAL;
 	*ret = v;
 	return 0;
 }
 
 static int
-parse_strv(struct parse_ctx *p, const config_setting_t *s, const char *path,
-	char ***ret)
+parse_strv(struct parse_ctx *p, const config_setting_t *s, const struct conf_key *k,
+	const char *path, char ***ret)
 {
 	_cleanup_(strv_freep) char **v = strv_copy(NULL);
 	int n;
@@ -164,10 +99,11 @@ parse_strv(struct parse_ctx *p, const config_setting_t *s, const char *path,
 		if (config_setting_type(e) != CONFIG_TYPE_STRING)
 			return fail(p, e, "'%s' must be a list of strings, but element %d is not",
 				path, i + 1);
-		if (parse_string(p, e, path, &str) < 0)
-			return -EINVAL;
+		str = config_setting_get_string(e);
 		if (!*str)
 			return fail(p, e, "'%s' must not hold an empty string", path);
+		if (validate(p, e, k, path, str) < 0)
+			return -EINVAL;
 		strv_push(&v, str);
 	}
 	*ret = TAKE_PTR(v);
@@ -175,63 +111,71 @@ parse_strv(struct parse_ctx *p, const config_setting_t *s, const char *path,
 }
 
 static int
-parse_uint(struct parse_ctx *p, const config_setting_t *s, const struct conf_key *k,
-	const char *path, unsigned *ret)
+parse_number(struct parse_ctx *p, const config_setting_t *s, const struct conf_key *k,
+	const char *path, double *ret)
 {
-	long long v;
+	double v;
 
-	if (config_setting_type(s) != CONFIG_TYPE_INT &&
-		config_setting_type(s) != CONFIG_TYPE_INT64)
-		return fail(p, s, "'%s' must be an integer", path);
-	v = config_setting_get_int64(s);
-	if (v < k->min || v > k->max)
-		return fail(p, s, "'%s' is %lld, must be between %u and %u", path, v,
+	switch (config_setting_type(s)) {
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64:
+		v = (double)config_setting_get_int64(s);
+		break;
+	case CONFIG_TYPE_FLOAT:
+		if (k->type == CONF_UINT)
+			return fail(p, s, "'%s' must be an integer", path);
+		v = config_setting_get_float(s);
+		break;
+	case CONFIG_TYPE_STRING:
+		if (k->none_ok && strcmp(config_setting_get_string(s), "none") == 0) {
+			*ret = NAN;
+			return 0;
+		}
+		/* FALLTHROUGH */
+	default:
+		return fail(p, s, "'%s' must be %s", path,
+			k->type == CONF_UINT ? "an integer"
+			: k->none_ok	     ? "a number or \"none\""
+					     : "a number");
+	}
+	if (!isfinite(v) || v < k->min || v > k->max)
+		return fail(p, s, "'%s' is %.15g, must be between %.15g and %.15g", path, v,
 			k->min, k->max);
-	*ret = (unsigned)v;
+	*ret = v;
 	return 0;
 }
 
 static int
-parse_enum(struct parse_ctx *p, const config_setting_t *s, const char *path,
-	int (*from_string)(const char *), const char *choices, int *ret)
+parse_enum(struct parse_ctx *p, const config_setting_t *s, const struct conf_key *k,
+	const char *path, int *ret)
 {
 	const char *str;
 	int v;
 
-	if (parse_string(p, s, path, &str) < 0)
+	if (parse_string(p, s, k, path, &str) < 0)
 		return -EINVAL;
-	v = from_string(str);
+	v = k->enumeration->from_string(str);
 	if (v < 0)
-		return fail(p, s, "'%s' is '%s', must be one of %s", path, str, choices);
+		return fail(p, s, "'%s' is '%s', must be one of %s", path, str,
+			k->enumeration->choices);
 	*ret = v;
 	return 0;
 }
 
 static int parse_group(struct parse_ctx *p, const config_setting_t *group,
-	const struct conf_key *keys, const char *prefix, struct hm_conf *c);
+	const struct conf_key *keys, const char *prefix, void *base);
+static int parse_array(struct parse_ctx *p, const config_setting_t *s,
+	const struct conf_key *k, const char *path, void *base);
 
-/* Checks what a name or path key may hold. */
-static int
-check_string(struct parse_ctx *p, const config_setting_t *s, const struct conf_key *k,
-	const char *path, const char *str)
-{
-	if (k->type == CONF_NAME && !name_is_valid(str))
-		return fail(p, s, "'%s' is '%s', must be 1 to %d characters of "
-				  "A-Z a-z 0-9 . _ - not starting with . or -",
-			path, str, NAME_MAX_LEN);
-	if (k->type == CONF_PATH && str[0] != '/')
-		return fail(p, s, "'%s' is '%s', must be an absolute path", path, str);
-	return 0;
-}
-
-/* Parses setting s as key k into the field of c that k names. */
+/* Parses setting s as key k into the field of base that k names. */
 static int
 parse_key(struct parse_ctx *p, const config_setting_t *s, const struct conf_key *k,
-	const char *path, struct hm_conf *c)
+	const char *path, void *base)
 {
-	void *field = (char *)c + k->offset;
+	void *field = (char *)base + k->offset;
 	const char *str;
 	char **v = NULL;
+	double d = 0;
 
 	switch (k->type) {
 	case CONF_BOOL:
@@ -240,38 +184,45 @@ parse_key(struct parse_ctx *p, const config_setting_t *s, const struct conf_key 
 		*(bool *)field = config_setting_get_bool(s);
 		return 0;
 	case CONF_UINT:
-		return parse_uint(p, s, k, path, field);
+	case CONF_DOUBLE:
+		if (parse_number(p, s, k, path, &d) < 0)
+			return -EINVAL;
+		if (k->type == CONF_UINT)
+			*(unsigned *)field = (unsigned)d;
+		else
+			*(double *)field = d;
+		return 0;
+	case CONF_STRING:
 	case CONF_NAME:
 	case CONF_PATH:
-		if (parse_string(p, s, path, &str) < 0 || check_string(p, s, k, path, str) < 0)
+		if (parse_string(p, s, k, path, &str) < 0)
 			return -EINVAL;
 		free(*(char **)field);
 		*(char **)field = xstrdup(str);
 		return 0;
 	case CONF_STRV:
-		if (parse_strv(p, s, path, &v) < 0)
+		if (parse_strv(p, s, k, path, &v) < 0)
 			return -EINVAL;
 		strv_free(*(char ***)field);
 		*(char ***)field = v;
 		return 0;
-	case CONF_LOG_TARGET:
-		return parse_enum(p, s, path, log_target_from_string,
-			"auto, journal, syslog, stderr", field);
-	case CONF_LOG_LEVEL:
-		return parse_enum(p, s, path, log_level_from_string,
-			"err, warning, notice, info, debug", field);
+	case CONF_ENUM:
+		return parse_enum(p, s, k, path, field);
 	case CONF_GROUP:
 		if (!config_setting_is_group(s))
 			return fail(p, s, "'%s' must be a group, like %s = { ... };", path,
 				path);
-		return parse_group(p, s, k->children, path, c);
+		return parse_group(p, s, k->children, path, base);
+	case CONF_LIST:
+	case CONF_MAP:
+		return parse_array(p, s, k, path, base);
 	}
 	return -EINVAL;
 }
 
 static int
 parse_group(struct parse_ctx *p, const config_setting_t *group,
-	const struct conf_key *keys, const char *prefix, struct hm_conf *c)
+	const struct conf_key *keys, const char *prefix, void *base)
 {
 	int n = config_setting_length(group);
 
@@ -286,8 +237,96 @@ parse_group(struct parse_ctx *p, const config_setting_t *group,
 			k++;
 		if (!k->name)
 			return fail(p, s, "unknown key '%s'", path);
-		if (parse_key(p, s, k, path, c) < 0)
+		if (parse_key(p, s, k, path, base) < 0)
 			return -EINVAL;
+	}
+	return 0;
+}
+
+/* The element of the array named name, or NULL. */
+static void *
+find_elem(const struct conf_array *a, char *elems, size_t count, const char *name)
+{
+	for (size_t i = 0; i < count; i++) {
+		void *e = elems + i * a->elem_size;
+		const char *n = *(char **)((char *)e + a->name_offset);
+
+		if (n && strcmp(n, name) == 0)
+			return e;
+	}
+	return NULL;
+}
+
+/* Appends a defaulted element to the array behind key k of base. */
+static void *
+add_elem(const struct conf_key *k, void *base)
+{
+	char **elems = (char **)((char *)base + k->offset);
+	size_t *count = (size_t *)((char *)base + k->array->count_offset);
+	void *e;
+
+	*elems = xrealloc(*elems, (*count + 1) * k->array->elem_size);
+	e = *elems + *count * k->array->elem_size;
+	conf_array_init_elem(k->array, e);
+	(*count)++;
+	return e;
+}
+
+static int
+check_required(struct parse_ctx *p, const config_setting_t *s, const struct conf_key *keys,
+	const char *path, void *elem)
+{
+	for (const struct conf_key *k = keys; k->name; k++)
+		if (k->required && !*(char **)((char *)elem + k->offset))
+			return fail(p, s, "'%s' needs '%s'", path, k->name);
+	return 0;
+}
+
+/*
+ * A list `( { name = "a"; ... }, ... )` adds elements named by their name
+ * key, which must be unique. A map `{ a = { ... }; }` names elements by their
+ * group's name: a name that exists (a default) is changed, a new one added.
+ */
+static int
+parse_array(struct parse_ctx *p, const config_setting_t *s, const struct conf_key *k,
+	const char *path, void *base)
+{
+	size_t name_off = k->array->name_offset;
+	int n = config_setting_length(s);
+
+	if (k->type == CONF_LIST ? !config_setting_is_list(s) : !config_setting_is_group(s))
+		return fail(p, s, "'%s' must be %s", path,
+			k->type == CONF_LIST ? "a list of groups, like ( { ... }, { ... } )"
+					     : "a group of named groups, like { name = { ... }; }");
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *g = config_setting_get_elem(s, (unsigned)i);
+		size_t count = *(size_t *)((char *)base + k->array->count_offset);
+		char *elems = *(char **)((char *)base + k->offset);
+		const char *name = config_setting_name(g);
+		_cleanup_free_ char *epath = NULL;
+		void *e;
+
+		epath = k->type == CONF_MAP ? xasprintf("%s.%s", path, name)
+					    : xasprintf("%s[%d]", path, i);
+		if (!config_setting_is_group(g))
+			return fail(p, g, "'%s' must be a group { ... }", epath);
+		if (k->type == CONF_MAP && !name_is_valid(name))
+			return fail(p, g, "'%s': '%s' is no valid name", path, name);
+		e = k->type == CONF_MAP ? find_elem(k->array, elems, count, name) : NULL;
+		if (!e) {
+			e = add_elem(k, base);
+			if (k->type == CONF_MAP)
+				*(char **)((char *)e + name_off) = xstrdup(name);
+		}
+		if (parse_group(p, g, k->children, epath, e) < 0 ||
+			check_required(p, g, k->children, epath, e) < 0)
+			return -EINVAL;
+		/* add_elem may have moved the array: look again. */
+		elems = *(char **)((char *)base + k->offset);
+		if (k->type == CONF_LIST &&
+			find_elem(k->array, elems, count, *(char **)((char *)e + name_off)))
+			return fail(p, g, "'%s': a second one named '%s'", path,
+				*(char **)((char *)e + name_off));
 	}
 	return 0;
 }
@@ -409,20 +448,3 @@ conf_load(const char *path, struct hm_conf **ret, char **ret_error)
 	return 0;
 }
 
-struct hm_conf *
-conf_free(struct hm_conf *c)
-{
-	if (!c)
-		return NULL;
-	free(c->path);
-	free(c->hostname);
-	free(c->datadir);
-	free(c->root_dir);
-	strv_free(c->disk_space.ignore_fstypes);
-	strv_free(c->disk_space.mountpoints);
-	strv_free(c->disk_io.devices);
-	strv_free(c->network.interfaces);
-	strv_free(c->network.ignore_interfaces);
-	free(c);
-	return NULL;
-}

@@ -61,6 +61,7 @@ struct check_conf {
 	char *series;      /* owned; shell pattern: "df-*", "cpu", "probe-*" */
 	char *field;       /* owned; a field of those series */
 	char *per;         /* owned; divide the value by this field of the same record, or NULL */
+	char *only_if;     /* owned; count only samples where this field is non-zero, or NULL */
 	enum check_direction direction;
 	double warning;    /* NAN: no warning state */
 	double critical;   /* NAN: no critical state */

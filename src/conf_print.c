@@ -4,7 +4,9 @@
  * comparing two configurations, both by walking the same key table the
  * loader uses. The output parses back to an equal configuration.
  */
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "conf.h"
@@ -50,47 +52,104 @@ print_strv(FILE *f, const char *name, char *const *v, int depth)
 	fputs(" ];\n", f);
 }
 
-static void
-print_keys(const struct hm_conf *c, const struct conf_key *keys, FILE *f, int depth)
-{
-	for (const struct conf_key *k = keys; k->name; k++) {
-		const void *field = (const char *)c + k->offset;
+static void print_keys(const void *base, const struct conf_key *keys, FILE *f,
+	int depth);
 
-		fprintf(f, "%*s", depth * 8, "");
-		switch (k->type) {
-		case CONF_BOOL:
-			fprintf(f, "%s = %s;\n", k->name, *(const bool *)field ? "true" : "false");
-			break;
-		case CONF_UINT:
-			fprintf(f, "%s = %u;\n", k->name, *(const unsigned *)field);
-			break;
-		case CONF_NAME:
-		case CONF_PATH:
-			if (!*(char *const *)field) {
-				fprintf(f, "# %s is unset: %s\n", k->name, k->unset_note);
-				break;
-			}
-			fprintf(f, "%s = ", k->name);
-			print_string(f, *(char *const *)field);
-			fputs(";\n", f);
-			break;
-		case CONF_STRV:
-			print_strv(f, k->name, *(char **const *)field, depth);
-			break;
-		case CONF_LOG_TARGET:
-			fprintf(f, "%s = \"%s\";\n", k->name,
-				log_target_to_string(*(const enum log_target *)field));
-			break;
-		case CONF_LOG_LEVEL:
-			fprintf(f, "%s = \"%s\";\n", k->name,
-				log_level_to_string(*(const int *)field));
-			break;
-		case CONF_GROUP:
-			fprintf(f, "%s = {\n", k->name);
-			print_keys(c, k->children, f, depth + 1);
-			fprintf(f, "%*s};\n", depth * 8, "");
+/* The shortest form that reads back as the same double. */
+static void
+print_double(FILE *f, double v)
+{
+	char buf[64];
+
+	if (isnan(v)) {
+		fputs("\"none\"", f);
+		return;
+	}
+	(void)snprintf(buf, sizeof(buf), "%.15g", v);
+	if (strtod(buf, NULL) != v)
+		(void)snprintf(buf, sizeof(buf), "%.17g", v);
+	/* libconfig reads "90" as an integer; a float keeps its type visible. */
+	if (!strpbrk(buf, ".eEn"))
+		strcat(buf, ".0");
+	fputs(buf, f);
+}
+
+/* Elements of a list print as ( { ... }, ... ), of a map as name = { ... }; */
+static void
+print_array(const void *base, const struct conf_key *k, FILE *f, int depth)
+{
+	size_t count = *(const size_t *)((const char *)base + k->array->count_offset);
+	const char *elems = *(char *const *)((const char *)base + k->offset);
+
+	fprintf(f, "%s = %s\n", k->name, k->type == CONF_LIST ? "(" : "{");
+	for (size_t i = 0; i < count; i++) {
+		const void *e = elems + i * k->array->elem_size;
+		const char *name = *(char *const *)((const char *)e + k->array->name_offset);
+
+		if (k->type == CONF_LIST)
+			fprintf(f, "%*s{\n", (depth + 1) * 8, "");
+		else
+			fprintf(f, "%*s%s = {\n", (depth + 1) * 8, "", name);
+		print_keys(e, k->children, f, depth + 2);
+		fprintf(f, "%*s}%s\n", (depth + 1) * 8, "",
+			k->type == CONF_MAP ? ";" : i + 1 < count ? "," : "");
+	}
+	fprintf(f, "%*s%s;\n", depth * 8, "", k->type == CONF_LIST ? ")" : "}");
+}
+
+static void
+print_key(const void *base, const struct conf_key *k, FILE *f, int depth)
+{
+	const void *field = (const char *)base + k->offset;
+
+	switch (k->type) {
+	case CONF_BOOL:
+		fprintf(f, "%s = %s;\n", k->name, *(const bool *)field ? "true" : "false");
+		break;
+	case CONF_UINT:
+		fprintf(f, "%s = %u;\n", k->name, *(const unsigned *)field);
+		break;
+	case CONF_DOUBLE:
+		fprintf(f, "%s = ", k->name);
+		print_double(f, *(const double *)field);
+		fputs(";\n", f);
+		break;
+	case CONF_STRING:
+	case CONF_NAME:
+	case CONF_PATH:
+		if (!*(char *const *)field) {
+			fprintf(f, "# %s is unset: %s\n", k->name, k->unset_note);
 			break;
 		}
+		fprintf(f, "%s = ", k->name);
+		print_string(f, *(char *const *)field);
+		fputs(";\n", f);
+		break;
+	case CONF_STRV:
+		print_strv(f, k->name, *(char **const *)field, depth);
+		break;
+	case CONF_ENUM:
+		fprintf(f, "%s = \"%s\";\n", k->name,
+			k->enumeration->to_string(*(const int *)field));
+		break;
+	case CONF_GROUP:
+		fprintf(f, "%s = {\n", k->name);
+		print_keys(base, k->children, f, depth + 1);
+		fprintf(f, "%*s};\n", depth * 8, "");
+		break;
+	case CONF_LIST:
+	case CONF_MAP:
+		print_array(base, k, f, depth);
+		break;
+	}
+}
+
+static void
+print_keys(const void *base, const struct conf_key *keys, FILE *f, int depth)
+{
+	for (const struct conf_key *k = keys; k->name; k++) {
+		fprintf(f, "%*s", depth * 8, "");
+		print_key(base, k, f, depth);
 	}
 }
 
@@ -107,37 +166,67 @@ strings_equal(const char *a, const char *b)
 	return a == b || (a && b && strcmp(a, b) == 0);
 }
 
-static bool
-keys_equal(const struct hm_conf *a, const struct hm_conf *b, const struct conf_key *keys)
-{
-	for (const struct conf_key *k = keys; k->name; k++) {
-		const void *fa = (const char *)a + k->offset;
-		const void *fb = (const char *)b + k->offset;
-		bool same = true;
+static bool keys_equal(const void *a, const void *b, const struct conf_key *keys);
 
-		switch (k->type) {
-		case CONF_BOOL:
-			same = *(const bool *)fa == *(const bool *)fb;
-			break;
-		case CONF_UINT:
-		case CONF_LOG_TARGET:
-		case CONF_LOG_LEVEL:
-			same = *(const int *)fa == *(const int *)fb;
-			break;
-		case CONF_NAME:
-		case CONF_PATH:
-			same = strings_equal(*(char *const *)fa, *(char *const *)fb);
-			break;
-		case CONF_STRV:
-			same = strv_equal(*(char **const *)fa, *(char **const *)fb);
-			break;
-		case CONF_GROUP:
-			same = keys_equal(a, b, k->children);
-			break;
-		}
-		if (!same)
+static bool
+arrays_equal(const void *a, const void *b, const struct conf_key *k)
+{
+	size_t na = *(const size_t *)((const char *)a + k->array->count_offset);
+	size_t nb = *(const size_t *)((const char *)b + k->array->count_offset);
+	const char *ea = *(char *const *)((const char *)a + k->offset);
+	const char *eb = *(char *const *)((const char *)b + k->offset);
+	size_t name = k->array->name_offset;
+
+	if (na != nb)
+		return false;
+	for (size_t i = 0; i < na; i++) {
+		const char *x = ea + i * k->array->elem_size, *y = eb + i * k->array->elem_size;
+
+		if (!strings_equal(*(char *const *)(x + name), *(char *const *)(y + name)) ||
+			!keys_equal(x, y, k->children))
 			return false;
 	}
+	return true;
+}
+
+static bool
+key_equal(const void *a, const void *b, const struct conf_key *k)
+{
+	const void *fa = (const char *)a + k->offset;
+	const void *fb = (const char *)b + k->offset;
+	double da, db;
+
+	switch (k->type) {
+	case CONF_BOOL:
+		return *(const bool *)fa == *(const bool *)fb;
+	case CONF_UINT:
+	case CONF_ENUM:
+		return *(const int *)fa == *(const int *)fb;
+	case CONF_DOUBLE:
+		da = *(const double *)fa;
+		db = *(const double *)fb;
+		return da == db || (isnan(da) && isnan(db));
+	case CONF_STRING:
+	case CONF_NAME:
+	case CONF_PATH:
+		return strings_equal(*(char *const *)fa, *(char *const *)fb);
+	case CONF_STRV:
+		return strv_equal(*(char **const *)fa, *(char **const *)fb);
+	case CONF_GROUP:
+		return keys_equal(a, b, k->children);
+	case CONF_LIST:
+	case CONF_MAP:
+		return arrays_equal(a, b, k);
+	}
+	return false;
+}
+
+static bool
+keys_equal(const void *a, const void *b, const struct conf_key *keys)
+{
+	for (const struct conf_key *k = keys; k->name; k++)
+		if (!key_equal(a, b, k))
+			return false;
 	return true;
 }
 

@@ -90,6 +90,15 @@ record_schema_find(const char *kind)
 	return NULL;
 }
 
+bool
+record_field_exists(const char *field)
+{
+	for (size_t i = 0; i < ELEMENTSOF(all_schemas); i++)
+		if (record_field_index(all_schemas[i], field) >= 0)
+			return true;
+	return false;
+}
+
 int
 record_field_index(const struct schema *s, const char *field)
 {

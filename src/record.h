@@ -10,6 +10,7 @@
 #define HM_RECORD_H
 
 #include <math.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,6 +36,8 @@ struct schema {
 extern const struct schema schema_cpu, schema_memory, schema_swap, schema_load,
 	schema_uptime, schema_df, schema_disk, schema_if, schema_probe;
 const struct schema *record_schema_find(const char *kind);
+/* True when some schema has a field of that name. */
+bool record_field_exists(const char *field);
 /* Index of a field in a schema, or -ENOENT. */
 int record_field_index(const struct schema *s, const char *field);
 
@@ -42,6 +45,7 @@ struct record {
 	char series[NAME_MAX_LEN + 1];
 	const struct schema *schema; /* borrowed: static */
 	int64_t time;                /* unix seconds */
+	unsigned step;               /* seconds between samples; 0: the store's step */
 	double values[RECORD_FIELDS_MAX];
 };
 

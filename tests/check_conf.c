@@ -4,12 +4,14 @@
  * printing that parses back equal, and the shipped sample.
  */
 #include <check.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common.h"
 #include "conf.h"
+#include "record.h"
 #include "util.h"
 
 START_TEST(test_defaults)
@@ -94,6 +96,37 @@ static const struct {
 	{ "network = {\n interfaces = ( \"eth0\", 5 );\n};\n", "t.conf:2: 'network.interfaces' must be a list of strings, but element 2 is not" },
 	{ "disk_io = { devices = [ \"\" ]; };\n", "t.conf:1: 'disk_io.devices' must not hold an empty string" },
 	{ "interval = 5;\ninterval = 6;\n", "t.conf:2: duplicate setting name" },
+	{ "probes = ( { name = \"a\"; } );\n", "t.conf:1: 'probes[0]' needs 'url'" },
+	{ "probes = (\n { name = \"a\"; url = \"ftp://x/\"; } );\n",
+		"t.conf:2: 'probes[0].url' must start with http:// or https://" },
+	{ "probes = ( { name = \"a\"; url = \"http://x/\"; },\n"
+	  "  { name = \"a\"; url = \"http://y/\"; } );\n",
+		"t.conf:2: 'probes': a second one named 'a'" },
+	{ "probes = ( { name = \"a/b\"; url = \"http://x/\"; } );\n",
+		"t.conf:1: 'probes[0].name' is 'a/b'" },
+	{ "probes = ( { name = \"a\"; url = \"http://x/\";\n expect_body = \"(\"; } );\n",
+		"t.conf:2: 'probes[0].expect_body' is not a valid extended regular expression" },
+	{ "probes = ( { name = \"a\"; url = \"http://x/\";\n"
+	  " expect_status = [ \"200\", \"600-700\" ]; } );\n",
+		"t.conf:2: 'probes[0].expect_status' holds '600-700'" },
+	{ "probes = ( { name = \"a\"; url = \"http://x/\"; headers = [ \"NoColon\" ]; } );\n",
+		"t.conf:1: 'probes[0].headers' holds 'NoColon'" },
+	{ "probes = ( { name = \"a\"; url = \"http://x/\"; timeout = 0; } );\n",
+		"t.conf:1: 'probes[0].timeout' is 0, must be between 1 and 300" },
+	{ "probes = ( { name = \"a\"; url = \"http://x/\"; method = \"POST\"; } );\n",
+		"t.conf:1: 'probes[0].method' is 'POST', must be one of GET, HEAD" },
+	{ "probes = { name = \"a\"; };\n", "t.conf:1: 'probes' must be a list of groups" },
+	{ "checks = {\n disk_space = { colour = 1; };\n};\n",
+		"t.conf:2: unknown key 'checks.disk_space.colour'" },
+	{ "checks = {\n mine = { field = \"rx_errors\"; };\n};\n",
+		"t.conf:2: 'checks.mine' needs 'series'" },
+	{ "checks = { mine = { series = \"if-*\"; field = \"rx_colour\"; }; };\n",
+		"t.conf:1: 'checks.mine.field' is 'rx_colour', which no series has" },
+	{ "checks = { disk_space = { warning = \"high\"; }; };\n",
+		"t.conf:1: 'checks.disk_space.warning' must be a number or \"none\"" },
+	{ "checks = { disk_space = { direction = \"up\"; }; };\n",
+		"t.conf:1: 'checks.disk_space.direction' is 'up', must be one of above, below" },
+	{ "checks = { disk_space = true; };\n", "t.conf:1: 'checks.disk_space' must be a group" },
 };
 
 START_TEST(test_errors)
@@ -107,6 +140,83 @@ START_TEST(test_errors)
 	ck_assert_msg(strstr(error, errors[_i].expect) == error,
 		"case %d: got '%s', want it to start with '%s'", _i, error,
 		errors[_i].expect);
+}
+END_TEST
+
+START_TEST(test_probes_and_checks)
+{
+	_cleanup_(conf_freep) struct hm_conf *c = NULL;
+	_cleanup_free_ char *error = NULL;
+	const struct probe_conf *p;
+	const struct check_conf *k;
+	const char *text =
+		"probes = (\n"
+		"  { name = \"web\"; url = \"https://example.org/health\"; interval = 30;\n"
+		"    method = \"HEAD\"; expect_status = [ \"200-299\", \"401\" ];\n"
+		"    expect_body = \"^ok\"; headers = [ \"Host: x\" ]; verify_tls = false; },\n"
+		"  { name = \"api\"; url = \"http://127.0.0.1:8080/\"; }\n"
+		");\n"
+		"checks = {\n"
+		"  disk_space = { warning = 80; critical = \"none\"; };\n"
+		"  swap = { enabled = false; };\n"
+		"  rx_errors = { series = \"if-*\"; field = \"rx_errors\"; warning = 0.5;\n"
+		"    for = 3; };\n"
+		"};\n";
+
+	ck_assert_msg(conf_load_string(text, "t.conf", &c, &error) == 0, "%s", error);
+	ck_assert_uint_eq(c->n_probes, 2);
+	p = conf_find_probe(c, "web");
+	ck_assert_ptr_nonnull(p);
+	ck_assert_str_eq(p->url, "https://example.org/health");
+	ck_assert_uint_eq(p->interval, 30);
+	ck_assert_int_eq(p->method, PROBE_HEAD);
+	ck_assert_str_eq(p->expect_status[1], "401");
+	ck_assert_str_eq(p->expect_body, "^ok");
+	ck_assert(!p->verify_tls);
+	/* The second probe has every default. */
+	p = conf_find_probe(c, "api");
+	ck_assert_uint_eq(p->interval, 0);
+	ck_assert_uint_eq(p->timeout, 10);
+	ck_assert(p->follow_redirects && p->verify_tls);
+	ck_assert_uint_eq(p->max_redirects, 5);
+	ck_assert_uint_eq(p->max_body, 1024 * 1024);
+	ck_assert_ptr_null(p->expect_body);
+
+	/* A default changed in part keeps the rest; a new check is added at the end. */
+	k = conf_find_check(c, "disk_space");
+	ck_assert_double_eq(k->warning, 80);
+	ck_assert(isnan(k->critical));
+	ck_assert_double_eq(k->clear, 85);
+	ck_assert_str_eq(k->series, "df-*");
+	ck_assert(!conf_find_check(c, "swap")->enabled);
+	k = conf_find_check(c, "rx_errors");
+	ck_assert_ptr_nonnull(k);
+	ck_assert_ptr_eq(k, &c->checks[c->n_checks - 1]);
+	ck_assert(k->enabled);
+	ck_assert_int_eq(k->direction, CHECK_ABOVE);
+	ck_assert_uint_eq(k->for_samples, 3);
+	ck_assert(isnan(k->critical));
+	ck_assert_ptr_null(conf_find_probe(c, "nope"));
+}
+END_TEST
+
+START_TEST(test_default_checks)
+{
+	_cleanup_(conf_freep) struct hm_conf *c = conf_new_default();
+	static const char *const names[] = { "disk_space", "disk_inodes", "memory", "swap",
+		"cpu", "load", "probe_up", "probe_latency", "cert_expiry" };
+
+	ck_assert_uint_eq(c->n_checks, ELEMENTSOF(names));
+	for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+		const struct check_conf *k = conf_find_check(c, names[i]);
+
+		ck_assert_msg(k && k->enabled, "%s", names[i]);
+		ck_assert(record_field_exists(k->field));
+		ck_assert(!isnan(k->critical));
+	}
+	ck_assert_str_eq(conf_find_check(c, "load")->per, "cpus");
+	ck_assert_str_eq(conf_find_check(c, "probe_latency")->only_if, "up");
+	ck_assert_int_eq(conf_find_check(c, "probe_up")->direction, CHECK_BELOW);
 }
 END_TEST
 
@@ -147,6 +257,10 @@ print_to_string(const struct hm_conf *c)
 START_TEST(test_print_round_trip)
 {
 	const char *text = "hostname = \"h\";\ninterval = 7;\n"
+			   "probes = ( { name = \"a\"; url = \"http://x/\"; },\n"
+			   "  { name = \"b\"; url = \"http://y/\"; expect_status = [ \"404\" ]; } );\n"
+			   "checks = { disk_space = { clear = 0.1; critical = \"none\"; };\n"
+			   "  mine = { series = \"cpu\"; field = \"steal\"; warning = 1e-3; }; };\n"
 			   "datadir = \"/d \\\"q\\\"\";\nlog = \"syslog\";\n"
 			   "disk_io = { enabled = false; devices = [ \"sda\", \"nvme0n1\" ]; };\n"
 			   "network = { interfaces = [ \"a\\\\b\" ]; };\n";
@@ -192,6 +306,8 @@ conf_suite(void)
 	tcase_add_test(tc, test_defaults);
 	tcase_add_test(tc, test_values);
 	tcase_add_loop_test(tc, test_errors, 0, (int)ELEMENTSOF(errors));
+	tcase_add_test(tc, test_probes_and_checks);
+	tcase_add_test(tc, test_default_checks);
 	tcase_add_test(tc, test_file_errors);
 	tcase_add_test(tc, test_print_round_trip);
 	tcase_add_test(tc, test_shipped_sample);
