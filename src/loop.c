@@ -67,6 +67,18 @@ loop_periodic_new(sd_event *e, uint64_t interval_usec, uint64_t first_jitter_use
 }
 
 int
+loop_periodic_restart(struct periodic *p)
+{
+	uint64_t now;
+	int r = sd_event_now(sd_event_source_get_event(p->source), CLOCK_MONOTONIC, &now);
+
+	if (r < 0)
+		return r;
+	p->next_usec = now + p->interval_usec;
+	return sd_event_source_set_time(p->source, p->next_usec);
+}
+
+int
 loop_periodic_set_interval(struct periodic *p, uint64_t interval_usec)
 {
 	if (interval_usec == 0)

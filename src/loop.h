@@ -28,6 +28,8 @@ struct periodic {
  */
 int loop_periodic_new(sd_event *e, uint64_t interval_usec, uint64_t first_jitter_usec,
 	periodic_fn callback, void *userdata, struct periodic **ret);
+/* Moves the next run to a whole interval from now (after a run out of turn). */
+int loop_periodic_restart(struct periodic *p);
 /* Changes the interval; the next run moves to last run + new interval. */
 int loop_periodic_set_interval(struct periodic *p, uint64_t interval_usec);
 struct periodic *loop_periodic_free(struct periodic *p);

@@ -324,12 +324,15 @@ create_file(struct store *s, const char *host, const char *path,
 {
 	_cleanup_(strv_freep) char **argv = NULL;
 	_cleanup_free_ char *tmp = NULL;
+	unsigned long step;
 	int r;
 
 	r = make_host_dir(s, host);
 	if (r < 0)
 		return set_error_errno(s, r);
-	argv = create_args(rec->schema, s->step);
+	/* A probe with an interval of its own gets a file with that step. */
+	step = rec->step ? rec->step : s->step;
+	argv = create_args(rec->schema, step);
 	tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
 	/* A predecessor that crashed with the same pid may have left it. */
 	(void)unlink(tmp);
@@ -339,7 +342,7 @@ create_file(struct store *s, const char *host, const char *path,
 	 * the error string; so a set error string counts as failure as well.
 	 */
 	rrd_clear_error();
-	r = rrd_create_r(tmp, s->step, (time_t)(rec->time - 1), (int)strv_length(argv),
+	r = rrd_create_r(tmp, step, (time_t)(rec->time - 1), (int)strv_length(argv),
 		(const char **)argv);
 	if (r != 0 || rrd_test_error()) {
 		r = set_error_rrd(s);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * RRD storage: <datadir>/<host>/<series>.rrd, one data source per field,
- * step = the interval, heartbeat = 2 x step, AVERAGE/MIN/MAX archives for an
+ * step = the interval (or the record's own step, for probes), heartbeat = 2 x step, AVERAGE/MIN/MAX archives for an
  * hour, a day, a week, a month and a year. Files are created under a
  * temporary name and renamed into place. A sample whose time is not after
  * the file's last update (a restart, a clock stepped back) is skipped and

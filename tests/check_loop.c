@@ -89,6 +89,9 @@ START_TEST(test_set_interval)
 	ck_assert_uint_eq(l.p->interval_usec, 2 * INTERVAL);
 	ck_assert_uint_eq(l.p->next_usec, before + INTERVAL);
 	ck_assert_int_eq(loop_periodic_set_interval(l.p, 0), -EINVAL);
+	/* A restart puts the next run a whole interval after now. */
+	ck_assert_int_eq(loop_periodic_restart(l.p), 0);
+	ck_assert_uint_ge(l.p->next_usec, before + INTERVAL);
 	ck_assert_int_ge(sd_event_loop(l.e), 0);
 	ck_assert_int_eq(l.runs, 3);
 	ck_assert_uint_eq((l.targets[2] - l.targets[1]) % (2 * INTERVAL), 0);
