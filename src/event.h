@@ -70,7 +70,7 @@ const char *event_kind_to_string(enum event_kind k); /* "disk_space", ... */
 const char *event_message_id(enum event_kind k);
 /* syslog priority for the state: crit, warning, warning (unknown), notice (ok). */
 int event_priority(const struct event *ev);
-/* One line for people: "Disk space on df-root critical: bytes_pct 96.2 (threshold 95)". */
+/* One line for people: "Disk space on df-root is critical: bytes_pct 96.2 (threshold 95)". */
 void event_format(const struct event *ev, char *buf, size_t size);
 
 #endif
