@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The agent role. Every interval: run the collectors into a record batch,
- * write each record to the RRD store, and keep the counts the daemon shows
- * in STATUS=. Cycles run to completion on the loop, so a signal is handled
- * only between cycles: the cycle in flight always finishes.
+ * write each record to the RRD store and feed it to the health checks, and
+ * keep the counts the daemon shows in STATUS=. URL probes finish whenever
+ * their request does; each result takes the same path. Events from the
+ * checks go to the journal. Cycles run to completion on the loop, so a
+ * signal is handled only between cycles: the cycle in flight always finishes.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,9 +16,12 @@
 
 #include "agent.h"
 #include "collect.h"
+#include "journal.h"
 #include "log.h"
 #include "loop.h"
+#include "probe.h"
 #include "record.h"
+#include "rules.h"
 #include "store.h"
 #include "util.h"
 
@@ -30,6 +35,8 @@ struct agent {
 	struct collector_set *collect; /* owned */
 	struct store *store;           /* owned */
 	struct periodic *timer;        /* owned */
+	struct probe_set *probes;      /* owned; NULL until started */
+	struct rules *rules;           /* owned */
 	struct record_batch batch;     /* owned; reused every cycle */
 	struct complaint *collector_complaints; /* owned; one per collector */
 	size_t n_collector_complaints;
@@ -84,6 +91,17 @@ check_writable(const char *dir)
 	return 0;
 }
 
+static void
+on_event(const struct event *ev, void *userdata)
+{
+	struct agent *a = userdata;
+	int r = journal_send_event(ev);
+
+	a->status.events++;
+	if (r < 0)
+		log_warning_errno(r, "Cannot log a health event");
+}
+
 int
 agent_new(const struct hm_conf *conf, struct agent **ret)
 {
@@ -105,6 +123,7 @@ agent_new(const struct hm_conf *conf, struct agent **ret)
 	if (!a->store)
 		return log_err_errno(-EINVAL, "Cannot use data directory '%s'", a->datadir);
 	a->collect = collect_new(conf);
+	a->rules = rules_new(conf, a->hostname, on_event, a);
 	*ret = TAKE_PTR(a);
 	return 0;
 }
@@ -132,6 +151,29 @@ complain_collectors(struct agent *a, const struct collector_result *res, size_t 
 	}
 }
 
+/* Stores a record and feeds it to the checks; false when the write failed. */
+static bool
+handle_record(struct agent *a, const struct record *rec)
+{
+	int r = store_write(a->store, a->hostname, rec);
+
+	rules_feed(a->rules, rec);
+	return r >= 0;
+}
+
+static void
+complain_store(struct agent *a, uint64_t now, unsigned failures, unsigned total,
+	const char *failed_series)
+{
+	a->status.errors += failures;
+	if (failures)
+		log_complain(&a->store_complaint, now, LOG_ERR,
+			"Writing %u of %u RRD updates failed, first '%s': %s", failures, total,
+			failed_series, store_last_error(a->store));
+	else
+		log_complain_clear(&a->store_complaint, now, "RRD updates work again");
+}
+
 static void
 write_records(struct agent *a, uint64_t now)
 {
@@ -140,21 +182,41 @@ write_records(struct agent *a, uint64_t now)
 
 	for (size_t i = 0; i < a->batch.n; i++) {
 		const struct record *rec = &a->batch.records[i];
-		int r = store_write(a->store, a->hostname, rec);
 
-		if (r >= 0)
+		if (handle_record(a, rec))
 			continue;
 		failures++;
 		if (!failed_series)
 			failed_series = rec->series;
 	}
-	a->status.errors += failures;
-	if (failures)
-		log_complain(&a->store_complaint, now, LOG_ERR,
-			"Writing %u of %zu RRD updates failed, first '%s': %s", failures,
-			a->batch.n, failed_series, store_last_error(a->store));
-	else
-		log_complain_clear(&a->store_complaint, now, "RRD updates work again");
+	complain_store(a, now, failures, (unsigned)a->batch.n, failed_series);
+}
+
+static void
+update_status(struct agent *a)
+{
+	struct rules_summary sum;
+
+	a->status.series = store_series_count(a->store);
+	a->status.skipped = store_get_stats(a->store)->skipped;
+	rules_get_summary(a->rules, &sum);
+	for (int i = 0; i < _CHECK_STATE_MAX; i++)
+		a->status.checks[i] = sum.count[i];
+}
+
+static void
+on_probe_result(const struct probe_result *res, void *userdata)
+{
+	struct agent *a = userdata;
+	uint64_t now = now_usec(CLOCK_MONOTONIC);
+
+	if (res->reason != PROBE_REASON_NONE)
+		log_debug("Probe '%s' failed (%s): %s", res->conf->name,
+			probe_reason_to_string(res->reason), res->error);
+	a->status.probes++;
+	/* STATUS= is brought up to date once a cycle, not per result. */
+	complain_store(a, now, handle_record(a, &res->record) ? 0 : 1, 1,
+		res->record.series);
 }
 
 void
@@ -170,10 +232,11 @@ agent_run_cycle(struct agent *a)
 	complain_collectors(a, res, n_res, start);
 	write_records(a, start);
 
+	rules_tick(a->rules, a->batch.time);
+
 	a->status.cycles++;
 	a->status.last_cycle_usec = now_usec(CLOCK_MONOTONIC) - start;
-	a->status.series = store_series_count(a->store);
-	a->status.skipped = store_get_stats(a->store)->skipped;
+	update_status(a);
 	log_debug("Cycle %llu: %zu records in %llu us",
 		(unsigned long long)a->status.cycles, a->batch.n,
 		(unsigned long long)a->status.last_cycle_usec);
@@ -192,10 +255,15 @@ agent_start(struct agent *a, sd_event *e, agent_cycle_fn on_cycle, void *userdat
 {
 	uint64_t interval = a->conf->interval * USEC_PER_SEC;
 
+	int r;
+
 	a->on_cycle = on_cycle;
 	a->userdata = userdata;
-	return loop_periodic_new(e, interval, MIN(interval, FIRST_CYCLE_JITTER_MAX_USEC),
+	r = loop_periodic_new(e, interval, MIN(interval, FIRST_CYCLE_JITTER_MAX_USEC),
 		on_timer, a, &a->timer);
+	if (r < 0)
+		return r;
+	return probe_set_new(e, a->conf, on_probe_result, a, &a->probes);
 }
 
 const struct agent_status *
@@ -222,6 +290,8 @@ agent_free(struct agent *a)
 	if (!a)
 		return NULL;
 	loop_periodic_free(a->timer);
+	probe_set_free(a->probes);
+	rules_free(a->rules);
 	collect_free(a->collect);
 	store_free(a->store);
 	record_batch_done(&a->batch);

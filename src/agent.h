@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The agent role: every interval, run the collectors, write their records to
- * the store, and keep the figures the daemon reports in STATUS=.
+ * the store and feed them to the health checks; run the URL probes; keep the
+ * figures the daemon reports in STATUS=.
  */
 #ifndef HM_AGENT_H
 #define HM_AGENT_H
@@ -10,6 +11,7 @@
 #include <systemd/sd-event.h>
 
 #include "conf.h"
+#include "event.h"
 
 struct agent;
 
@@ -19,6 +21,9 @@ struct agent_status {
 	uint64_t errors;          /* collector and store failures, all cycles */
 	size_t series;            /* series written so far */
 	uint64_t skipped;         /* samples skipped as not newer than the RRD */
+	uint64_t probes;          /* probe results */
+	uint64_t events;          /* health events sent */
+	unsigned checks[_CHECK_STATE_MAX]; /* check instances per state */
 };
 
 /* Called after each cycle, e.g. to update STATUS=. */

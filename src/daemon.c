@@ -122,9 +122,11 @@ notify_status(struct daemon *d)
 	const struct agent_status *st = agent_get_status(d->agent);
 
 	(void)sd_notifyf(0,
-		"STATUS=Collecting %zu series every %us; last cycle %.1f ms; %llu errors",
+		"STATUS=Collecting %zu series every %us; last cycle %.1f ms; %llu errors; "
+		"checks: %u critical, %u warning, %u unknown, %u ok",
 		st->series, d->conf->interval, (double)st->last_cycle_usec / 1000.0,
-		(unsigned long long)st->errors);
+		(unsigned long long)st->errors, st->checks[CHECK_CRITICAL],
+		st->checks[CHECK_WARNING], st->checks[CHECK_UNKNOWN], st->checks[CHECK_OK]);
 }
 
 static void
