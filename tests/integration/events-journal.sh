@@ -12,18 +12,10 @@
 [ -d "${T:-}" ] || { echo "FAIL: lib.sh made no temp directory" >&2; exit 1; }
 need_healthmond
 
-[ "$(id -u)" -eq 0 ] || skip "needs root for the private journald (mount and PID namespaces)"
-JOURNALD=/lib/systemd/systemd-journald
-[ -x "$JOURNALD" ] || skip "no $JOURNALD (apt-get install systemd)"
-command -v journalctl >/dev/null || skip "no journalctl (apt-get install systemd)"
-command -v unshare >/dev/null || skip "no unshare (apt-get install util-linux)"
 command -v python3 >/dev/null || skip "no python3 for the HTTP server and reading JSON"
-[ -s /etc/machine-id ] || skip "no /etc/machine-id: journald needs one"
-[ -d /etc/systemd ] || skip "no /etc/systemd to hold a private journald.conf"
 [ -d /usr/lib/systemd/catalog ] && [ -d /var/lib/systemd/catalog ] ||
 	skip "no /usr/lib/systemd/catalog or /var/lib/systemd/catalog to bind over"
-timeout 20 unshare -m -p -f --mount-proc true 2>"$T/unshare.err" ||
-	skip "cannot create mount and PID namespaces here: $(head -n 1 "$T/unshare.err")"
+private_journald_prepare
 
 CATALOG=$top_srcdir/catalog/healthmond.catalog
 [ -s "$CATALOG" ] || fail "no catalog at $CATALOG"
@@ -54,19 +46,8 @@ s = socket.socket()
 s.bind(("127.0.0.1", 0))
 print(s.getsockname()[1])') || fail "cannot pick a free port"
 URL="http://127.0.0.1:$PORT/"
-mkdir -p "$T/varlog" "$T/etc-systemd" "$T/data" "$T/www" "$T/catalog-src" "$T/catalog-db"
+mkdir -p "$T/data" "$T/www" "$T/catalog-src" "$T/catalog-db"
 echo "healthmond test page" >"$T/www/index.html"
-# Audit= stays empty: journald's default would switch kernel auditing off
-# for the whole machine.
-cat >"$T/etc-systemd/journald.conf" <<'EOF'
-[Journal]
-Storage=persistent
-ReadKMsg=no
-ForwardToSyslog=no
-ForwardToWall=no
-ForwardToConsole=no
-Audit=
-EOF
 write_conf "$T/hm.conf" <<EOF
 hostname = "hm-events";
 interval = 1;
@@ -80,38 +61,14 @@ EOF
 
 JDIR=$T/varlog/journal/$(cat /etc/machine-id)
 
-# Runs as PID 1 of the new PID namespace: when it exits, the kernel ends
-# everything else in there (journald, healthmond, the HTTP server).
-cat >"$T/inner.sh" <<'EOF'
-set -u
-wait_until() { # TENTHS COMMAND...
-	local n=$1; shift
-	until "$@"; do
-		n=$((n - 1)); [ "$n" -gt 0 ] || return 1
-		sleep 0.1
-	done
-}
-gone() { ! kill -0 "$1" 2>/dev/null || grep -q '^State:.*Z' "/proc/$1/status"; }
+{
+	private_journald_inner_head
+	cat <<'EOF'
 # has_event STATE: the journal holds a probe_up event entering STATE.
 has_event() {
 	journalctl -D "$JDIR" -o cat HEALTHMOND_CHECK=probe_up HEALTHMOND_STATE="$1" \
 		2>/dev/null | grep -q .
 }
-TENTHS=$((HM_WAIT * 10))
-mount -t tmpfs -o mode=755 tmpfs /run || exit 1
-mount --bind "$T/varlog" /var/log || exit 1
-# Our journald.conf, and no drop-in of the host's that could override it.
-mount --bind "$T/etc-systemd" /etc/systemd || exit 1
-for d in /usr/lib/systemd/journald.conf.d /usr/local/lib/systemd/journald.conf.d \
-	/lib/systemd/journald.conf.d; do
-	[ -d "$d" ] && mount -t tmpfs tmpfs "$d"
-done
-mkdir -p /run/systemd/journal && touch /run/systemd/journal/flushed
-"$JOURNALD" </dev/null >"$T/journald.log" 2>&1 &
-J=$!
-wait_until "$TENTHS" test -S /run/systemd/journal/socket ||
-	{ echo "journald did not start"; exit 1; }
-
 "$HEALTHMOND" -f -c "$T/hm.conf" </dev/null >"$T/daemon.log" 2>&1 &
 H=$!
 wait_until "$TENTHS" test -d "$JDIR" || { echo "journald wrote no journal"; exit 1; }
@@ -139,6 +96,7 @@ wait_until "$TENTHS" gone "$J"
 wait "$J"
 exit 0
 EOF
+} >"$T/inner.sh"
 
 HM_LOGS+=("$T/inner.log" "$T/daemon.log" "$T/journald.log" "$T/httpd.log")
 export T HEALTHMOND JOURNALD JDIR PORT HM_WAIT

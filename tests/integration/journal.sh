@@ -7,29 +7,9 @@
 . "$(dirname "$0")/lib.sh"
 need_healthmond
 
-[ "$(id -u)" -eq 0 ] || skip "needs root for the private journald (mount and PID namespaces)"
-JOURNALD=/lib/systemd/systemd-journald
-[ -x "$JOURNALD" ] || skip "no $JOURNALD (apt-get install systemd)"
-command -v journalctl >/dev/null || skip "no journalctl (apt-get install systemd)"
-command -v unshare >/dev/null || skip "no unshare (apt-get install util-linux)"
 command -v python3 >/dev/null || skip "no python3 to read journalctl -o json"
-[ -s /etc/machine-id ] || skip "no /etc/machine-id: journald needs one"
-[ -d /etc/systemd ] || skip "no /etc/systemd to hold a private journald.conf"
-timeout 20 unshare -m -p -f --mount-proc true 2>"$T/unshare.err" ||
-	skip "cannot create mount and PID namespaces here: $(head -n 1 "$T/unshare.err")"
-
-mkdir -p "$T/varlog" "$T/etc-systemd" "$T/data"
-# Audit= stays empty: journald's default would switch kernel auditing off
-# for the whole machine.
-cat >"$T/etc-systemd/journald.conf" <<'EOF'
-[Journal]
-Storage=persistent
-ReadKMsg=no
-ForwardToSyslog=no
-ForwardToWall=no
-ForwardToConsole=no
-Audit=
-EOF
+private_journald_prepare
+mkdir -p "$T/data"
 write_conf "$T/hm.conf" <<EOF
 hostname = "hm-journal";
 interval = 1;
@@ -38,51 +18,31 @@ log = "journal";
 log_level = "info";
 EOF
 
-# Runs as PID 1 of the new PID namespace: when it exits, the kernel ends
-# everything else in there (journald, healthmond). Every wait is bounded.
-cat >"$T/inner.sh" <<'EOF'
-set -u
-wait_until() { # TENTHS COMMAND...
-	local n=$1; shift
-	until "$@"; do
-		n=$((n - 1)); [ "$n" -gt 0 ] || return 1
-		sleep 0.1
-	done
-}
-mount -t tmpfs -o mode=755 tmpfs /run || exit 1
-mount --bind "$T/varlog" /var/log || exit 1
-# Our journald.conf, and no drop-in of the host's that could override it.
-mount --bind "$T/etc-systemd" /etc/systemd || exit 1
-for d in /usr/lib/systemd/journald.conf.d /usr/local/lib/systemd/journald.conf.d \
-	/lib/systemd/journald.conf.d; do
-	[ -d "$d" ] && mount -t tmpfs tmpfs "$d"
-done
-mkdir -p /run/systemd/journal && touch /run/systemd/journal/flushed
-"$JOURNALD" </dev/null >"$T/journald.log" 2>&1 &
-J=$!
-wait_until 300 test -S /run/systemd/journal/socket || { echo "journald did not start"; exit 1; }
-
+{
+	private_journald_inner_head
+	cat <<'EOF'
 "$HEALTHMOND" -f -c "$T/hm.conf" </dev/null >"$T/daemon.log" 2>&1 &
 H=$!
 # A couple of cycles: the cpu rates are known from the second one.
-wait_until 300 test -e "$T/data/hm-journal/cpu.rrd" || { echo "no cpu.rrd"; exit 1; }
-wait_until 300 sh -c "rrdtool lastupdate '$T/data/hm-journal/cpu.rrd' | tail -n 1 |
+wait_until "$TENTHS" test -e "$T/data/hm-journal/cpu.rrd" || { echo "no cpu.rrd"; exit 1; }
+wait_until "$TENTHS" sh -c "rrdtool lastupdate '$T/data/hm-journal/cpu.rrd' | tail -n 1 |
 	grep -qv ' U'" || { echo "cpu.rrd never updated"; exit 1; }
 kill -TERM "$H"
-wait_until 300 sh -c "! kill -0 $H 2>/dev/null || grep -q '^State:.*Z' /proc/$H/status" ||
+wait_until "$TENTHS" sh -c "! kill -0 $H 2>/dev/null || grep -q '^State:.*Z' /proc/$H/status" ||
 	{ echo "healthmond did not stop"; exit 1; }
 wait "$H"
 echo "healthmond exit status $?" >"$T/daemon.rc"
 journalctl --sync >/dev/null 2>&1
 kill -TERM "$J"
-wait_until 300 sh -c "! kill -0 $J 2>/dev/null || grep -q '^State:.*Z' /proc/$J/status"
+wait_until "$TENTHS" sh -c "! kill -0 $J 2>/dev/null || grep -q '^State:.*Z' /proc/$J/status"
 wait "$J"
 exit 0
 EOF
+} >"$T/inner.sh"
 
 HM_LOGS+=("$T/inner.log" "$T/daemon.log" "$T/journald.log")
 # The inner script is the namespace's init; --kill-child and timeout bound it.
-export T HEALTHMOND JOURNALD
+export T HEALTHMOND JOURNALD HM_WAIT
 rc=0
 timeout -k 5 120 unshare -m -p -f --kill-child --mount-proc \
 	bash "$T/inner.sh" >"$T/inner.log" 2>&1 || rc=$?

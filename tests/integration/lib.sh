@@ -211,3 +211,62 @@ check_near() {
 	near "$2" "$3" "$4" || fail "$1: got $2, expected $3 (+/- $4)"
 	ok "$1: $2 ~ $3"
 }
+
+# private_journald_prepare: skips unless a private journald can run here
+# (root, journald, namespaces), sets JOURNALD and writes its configuration
+# under $T. Audit= stays empty: journald's default would switch kernel
+# auditing off for the whole machine.
+private_journald_prepare() {
+	[ "$(id -u)" -eq 0 ] || skip "needs root for the private journald (mount and PID namespaces)"
+	JOURNALD=/lib/systemd/systemd-journald
+	[ -x "$JOURNALD" ] || skip "no $JOURNALD (apt-get install systemd)"
+	command -v journalctl >/dev/null || skip "no journalctl (apt-get install systemd)"
+	command -v unshare >/dev/null || skip "no unshare (apt-get install util-linux)"
+	[ -s /etc/machine-id ] || skip "no /etc/machine-id: journald needs one"
+	[ -d /etc/systemd ] || skip "no /etc/systemd to hold a private journald.conf"
+	timeout 20 unshare -m -p -f --mount-proc true 2>"$T/unshare.err" ||
+		skip "cannot create mount and PID namespaces here: $(head -n 1 "$T/unshare.err")"
+	mkdir -p "$T/varlog" "$T/etc-systemd"
+	cat >"$T/etc-systemd/journald.conf" <<'CONF'
+[Journal]
+Storage=persistent
+ReadKMsg=no
+ForwardToSyslog=no
+ForwardToWall=no
+ForwardToConsole=no
+Audit=
+CONF
+	export JOURNALD
+}
+
+# private_journald_inner_head: prints the start of a script that runs as PID 1
+# of new mount and PID namespaces (when it exits, the kernel ends everything
+# in there): helpers, then a journald of its own on a tmpfs /run, its journal
+# under $T/varlog. Every wait is bounded by HM_WAIT.
+private_journald_inner_head() {
+	cat <<'HEAD'
+set -u
+wait_until() { # TENTHS COMMAND...
+	local n=$1; shift
+	until "$@"; do
+		n=$((n - 1)); [ "$n" -gt 0 ] || return 1
+		sleep 0.1
+	done
+}
+gone() { ! kill -0 "$1" 2>/dev/null || grep -q '^State:.*Z' "/proc/$1/status"; }
+TENTHS=$((HM_WAIT * 10))
+mount -t tmpfs -o mode=755 tmpfs /run || exit 1
+mount --bind "$T/varlog" /var/log || exit 1
+# Our journald.conf, and no drop-in of the host's that could override it.
+mount --bind "$T/etc-systemd" /etc/systemd || exit 1
+for d in /usr/lib/systemd/journald.conf.d /usr/local/lib/systemd/journald.conf.d \
+	/lib/systemd/journald.conf.d; do
+	[ -d "$d" ] && mount -t tmpfs tmpfs "$d"
+done
+mkdir -p /run/systemd/journal && touch /run/systemd/journal/flushed
+"$JOURNALD" </dev/null >"$T/journald.log" 2>&1 &
+J=$!
+wait_until "$TENTHS" test -S /run/systemd/journal/socket ||
+	{ echo "journald did not start"; exit 1; }
+HEAD
+}
