@@ -27,8 +27,8 @@
 #include <sys/queue.h>
 #include <time.h>
 
-#include <curl/curl.h>
 
+#include "dlcurl.h"
 #include "loop.h"
 #include "probe.h"
 #include "util.h"
@@ -230,11 +230,11 @@ fill_timings(CURL *easy, bool tls, struct record *r)
 	curl_off_t dns = 0, conn = 0, app = 0, ttfb = 0, total = 0;
 	bool ttfb_ok, tls_ok, conn_ok, dns_ok;
 
-	(void)curl_easy_getinfo(easy, CURLINFO_NAMELOOKUP_TIME_T, &dns);
-	(void)curl_easy_getinfo(easy, CURLINFO_CONNECT_TIME_T, &conn);
-	(void)curl_easy_getinfo(easy, CURLINFO_APPCONNECT_TIME_T, &app);
-	(void)curl_easy_getinfo(easy, CURLINFO_STARTTRANSFER_TIME_T, &ttfb);
-	(void)curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME_T, &total);
+	(void)sym_curl_easy_getinfo(easy, CURLINFO_NAMELOOKUP_TIME_T, &dns);
+	(void)sym_curl_easy_getinfo(easy, CURLINFO_CONNECT_TIME_T, &conn);
+	(void)sym_curl_easy_getinfo(easy, CURLINFO_APPCONNECT_TIME_T, &app);
+	(void)sym_curl_easy_getinfo(easy, CURLINFO_STARTTRANSFER_TIME_T, &ttfb);
+	(void)sym_curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME_T, &total);
 	ttfb_ok = ttfb > 0;
 	tls_ok = tls && (app > 0 || ttfb_ok);
 	conn_ok = conn > 0 || tls_ok || ttfb_ok;
@@ -259,7 +259,7 @@ cert_days(CURL *easy, time_t now)
 	struct curl_certinfo *ci = NULL;
 	struct curl_slist *l;
 
-	if (curl_easy_getinfo(easy, CURLINFO_CERTINFO, &ci) != CURLE_OK || !ci ||
+	if (sym_curl_easy_getinfo(easy, CURLINFO_CERTINFO, &ci) != CURLE_OK || !ci ||
 		ci->num_of_certs < 1)
 		return NAN;
 	for (l = ci->certinfo[0]; l; l = l->next) {
@@ -334,8 +334,8 @@ result_fill(struct probe *p, CURLcode code, struct probe_result *res)
 	bool tls;
 
 	result_init(p, res);
-	(void)curl_easy_getinfo(p->easy, CURLINFO_RESPONSE_CODE, &status);
-	if (curl_easy_getinfo(p->easy, CURLINFO_SCHEME, &scheme) != CURLE_OK || !scheme)
+	(void)sym_curl_easy_getinfo(p->easy, CURLINFO_RESPONSE_CODE, &status);
+	if (sym_curl_easy_getinfo(p->easy, CURLINFO_SCHEME, &scheme) != CURLE_OK || !scheme)
 		scheme = p->conf->url;
 	tls = strncasecmp(scheme, "https", 5) == 0;
 	fill_timings(p->easy, tls, r);
@@ -347,7 +347,7 @@ result_fill(struct probe *p, CURLcode code, struct probe_result *res)
 	else {
 		res->reason = reason_of(code);
 		(void)snprintf(res->error, sizeof(res->error), "%s",
-			p->errbuf[0] ? p->errbuf : curl_easy_strerror(code));
+			p->errbuf[0] ? p->errbuf : sym_curl_easy_strerror(code));
 	}
 	(void)record_set(r, "up", res->reason == PROBE_REASON_NONE ? 1 : 0);
 	(void)record_set(r, "reason", (double)res->reason);
@@ -388,7 +388,7 @@ static void
 curl_easy_cleanupp(CURL **easy)
 {
 	if (*easy)
-		curl_easy_cleanup(*easy);
+		sym_curl_easy_cleanup(*easy);
 }
 
 /*
@@ -403,41 +403,41 @@ easy_new(struct probe *p, CURL **ret)
 {
 	const struct probe_conf *c = p->conf;
 	long timeout_ms = (long)(c->timeout ? c->timeout : p->interval) * 1000L;
-	_cleanup_(curl_easy_cleanupp) CURL *e = curl_easy_init();
+	_cleanup_(curl_easy_cleanupp) CURL *e = sym_curl_easy_init();
 	int bad = 0; /* CURLE_OK is 0: any failure leaves bits set */
 
 	if (!e)
 		return -ENOMEM;
-	bad |= curl_easy_setopt(e, CURLOPT_URL, c->url);
-	bad |= curl_easy_setopt(e, CURLOPT_PRIVATE, p);
+	bad |= sym_curl_easy_setopt(e, CURLOPT_URL, c->url);
+	bad |= sym_curl_easy_setopt(e, CURLOPT_PRIVATE, p);
 	/* Else the synchronous resolver times out with alarm(), SIGALRM and longjmp. */
-	bad |= curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	bad |= sym_curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 #if LIBCURL_VERSION_NUM >= 0x075500 /* 7.85: the bitmask options are deprecated */
-	bad |= curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-	bad |= curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	bad |= sym_curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	bad |= sym_curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 #else
-	bad |= curl_easy_setopt(e, CURLOPT_PROTOCOLS, HTTP_PROTOCOLS);
-	bad |= curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS, HTTP_PROTOCOLS);
+	bad |= sym_curl_easy_setopt(e, CURLOPT_PROTOCOLS, HTTP_PROTOCOLS);
+	bad |= sym_curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS, HTTP_PROTOCOLS);
 #endif
-	bad |= curl_easy_setopt(e, CURLOPT_USERAGENT, USER_AGENT);
-	bad |= curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
-	bad |= curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
-	bad |= curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, (long)c->follow_redirects);
-	bad |= curl_easy_setopt(e, CURLOPT_MAXREDIRS, (long)c->max_redirects);
-	bad |= curl_easy_setopt(e, CURLOPT_NOBODY, (long)(c->method == PROBE_HEAD));
-	bad |= curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, (long)c->verify_tls);
-	bad |= curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, c->verify_tls ? 2L : 0L);
+	bad |= sym_curl_easy_setopt(e, CURLOPT_USERAGENT, USER_AGENT);
+	bad |= sym_curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
+	bad |= sym_curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+	bad |= sym_curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, (long)c->follow_redirects);
+	bad |= sym_curl_easy_setopt(e, CURLOPT_MAXREDIRS, (long)c->max_redirects);
+	bad |= sym_curl_easy_setopt(e, CURLOPT_NOBODY, (long)(c->method == PROBE_HEAD));
+	bad |= sym_curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, (long)c->verify_tls);
+	bad |= sym_curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, c->verify_tls ? 2L : 0L);
 	if (c->ca_file)
-		bad |= curl_easy_setopt(e, CURLOPT_CAINFO, c->ca_file);
-	bad |= curl_easy_setopt(e, CURLOPT_HTTPHEADER, p->headers);
-	bad |= curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
-	bad |= curl_easy_setopt(e, CURLOPT_WRITEDATA, p);
-	bad |= curl_easy_setopt(e, CURLOPT_CERTINFO, 1L);
-	bad |= curl_easy_setopt(e, CURLOPT_ERRORBUFFER, p->errbuf);
-	bad |= curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
-	bad |= curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
-	bad |= curl_easy_setopt(e, CURLOPT_DNS_CACHE_TIMEOUT, 0L);
-	bad |= curl_easy_setopt(e, CURLOPT_SSL_SESSIONID_CACHE, 0L);
+		bad |= sym_curl_easy_setopt(e, CURLOPT_CAINFO, c->ca_file);
+	bad |= sym_curl_easy_setopt(e, CURLOPT_HTTPHEADER, p->headers);
+	bad |= sym_curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
+	bad |= sym_curl_easy_setopt(e, CURLOPT_WRITEDATA, p);
+	bad |= sym_curl_easy_setopt(e, CURLOPT_CERTINFO, 1L);
+	bad |= sym_curl_easy_setopt(e, CURLOPT_ERRORBUFFER, p->errbuf);
+	bad |= sym_curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+	bad |= sym_curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
+	bad |= sym_curl_easy_setopt(e, CURLOPT_DNS_CACHE_TIMEOUT, 0L);
+	bad |= sym_curl_easy_setopt(e, CURLOPT_SSL_SESSIONID_CACHE, 0L);
 	if (bad)
 		return -EIO;
 	*ret = TAKE_PTR(e);
@@ -456,7 +456,7 @@ probe_launch(struct probe *p)
 	r = easy_new(p, &easy);
 	if (r < 0)
 		return r;
-	if (curl_multi_add_handle(p->set->multi, easy) != CURLM_OK)
+	if (sym_curl_multi_add_handle(p->set->multi, easy) != CURLM_OK)
 		return -EIO;
 	p->easy = TAKE_PTR(easy);
 	p->state = PROBE_RUNNING;
@@ -516,8 +516,8 @@ static void
 probe_stop(struct probe *p)
 {
 	if (p->state == PROBE_RUNNING) {
-		(void)curl_multi_remove_handle(p->set->multi, p->easy);
-		curl_easy_cleanup(p->easy);
+		(void)sym_curl_multi_remove_handle(p->set->multi, p->easy);
+		sym_curl_easy_cleanup(p->easy);
 		p->easy = NULL;
 		p->set->in_flight--;
 	} else if (p->state == PROBE_QUEUED)
@@ -549,7 +549,7 @@ drain_done(struct probe_set *s)
 	CURLMsg *msg;
 	int left;
 
-	while (!s->dead && (msg = curl_multi_info_read(s->multi, &left))) {
+	while (!s->dead && (msg = sym_curl_multi_info_read(s->multi, &left))) {
 		CURLcode code = msg->data.result;
 		CURL *easy = msg->easy_handle;
 		void *p = NULL;
@@ -557,7 +557,7 @@ drain_done(struct probe_set *s)
 		/* msg is only valid until the handle is removed: copy first. */
 		if (msg->msg != CURLMSG_DONE)
 			continue;
-		if (curl_easy_getinfo(easy, CURLINFO_PRIVATE, &p) != CURLE_OK || !p)
+		if (sym_curl_easy_getinfo(easy, CURLINFO_PRIVATE, &p) != CURLE_OK || !p)
 			continue;
 		probe_finish(p, code);
 	}
@@ -578,7 +578,7 @@ on_io(sd_event_source *source, int fd, uint32_t revents, void *userdata)
 	if (revents & (EPOLLERR | EPOLLHUP))
 		what |= CURL_CSELECT_ERR;
 	set_enter(s);
-	(void)curl_multi_socket_action(s->multi, fd, what, &running);
+	(void)sym_curl_multi_socket_action(s->multi, fd, what, &running);
 	drain_done(s);
 	set_leave(s);
 	return 0;
@@ -619,7 +619,7 @@ on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *userdata, void *soc
 		}
 		(void)sd_event_source_set_description(k->source, "probe-io");
 		LIST_INSERT_HEAD(&s->socks, k, link);
-		if (curl_multi_assign(s->multi, fd, k) != CURLM_OK) {
+		if (sym_curl_multi_assign(s->multi, fd, k) != CURLM_OK) {
 			sock_free(k);
 			return -1;
 		}
@@ -639,7 +639,7 @@ on_curl_timeout(sd_event_source *source, uint64_t usec, void *userdata)
 	int running;
 
 	set_enter(s);
-	(void)curl_multi_socket_action(s->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	(void)sym_curl_multi_socket_action(s->multi, CURL_SOCKET_TIMEOUT, 0, &running);
 	drain_done(s);
 	set_leave(s);
 	return 0;
@@ -647,7 +647,7 @@ on_curl_timeout(sd_event_source *source, uint64_t usec, void *userdata)
 
 /*
  * CURLMOPT_TIMERFUNCTION: curl wants to be called back in timeout_ms (-1:
- * never). Even for 0 we only arm the timer: calling curl_multi_socket_action()
+ * never). Even for 0 we only arm the timer: calling sym_curl_multi_socket_action()
  * from inside this callback would re-enter curl.
  */
 static int
@@ -707,7 +707,7 @@ probe_init(struct probe_set *s, struct probe *p, const struct probe_conf *c)
 	}
 	p->keep_body = p->has_expect || p->has_reject;
 	for (size_t i = 0; c->headers && c->headers[i]; i++) {
-		struct curl_slist *l = curl_slist_append(p->headers, c->headers[i]);
+		struct curl_slist *l = sym_curl_slist_append(p->headers, c->headers[i]);
 
 		if (!l)
 			return -ENOMEM;
@@ -733,7 +733,7 @@ probe_done(struct probe *p)
 		regfree(&p->expect);
 	if (p->has_reject)
 		regfree(&p->reject);
-	curl_slist_free_all(p->headers);
+	sym_curl_slist_free_all(p->headers);
 }
 
 static int
@@ -741,18 +741,21 @@ set_init_curl(struct probe_set *s)
 {
 	int r;
 
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+	r = dlcurl_open();
+	if (r < 0)
+		return r;
+	if (sym_curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		return -EIO;
 	s->curl_initialized = true;
-	s->multi = curl_multi_init();
+	s->multi = sym_curl_multi_init();
 	if (!s->multi)
 		return -ENOMEM;
-	if (curl_multi_setopt(s->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket) !=
+	if (sym_curl_multi_setopt(s->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket) !=
 			CURLM_OK ||
-		curl_multi_setopt(s->multi, CURLMOPT_SOCKETDATA, s) != CURLM_OK ||
-		curl_multi_setopt(s->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer) !=
+		sym_curl_multi_setopt(s->multi, CURLMOPT_SOCKETDATA, s) != CURLM_OK ||
+		sym_curl_multi_setopt(s->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer) !=
 			CURLM_OK ||
-		curl_multi_setopt(s->multi, CURLMOPT_TIMERDATA, s) != CURLM_OK)
+		sym_curl_multi_setopt(s->multi, CURLMOPT_TIMERDATA, s) != CURLM_OK)
 		return -EIO;
 	/* sd-event's default accuracy is 250 ms; curl's timeouts are in ms. */
 	r = sd_event_add_time(s->event, &s->curl_timer, CLOCK_MONOTONIC, 0,
@@ -780,9 +783,15 @@ probe_set_new(sd_event *e, const struct hm_conf *conf, probe_result_fn callback,
 	s->max_in_flight = conf->max_probes_in_flight;
 	LIST_INIT(&s->socks);
 	TAILQ_INIT(&s->queue);
-	r = set_init_curl(s);
-	if (r < 0)
-		return r;
+	/*
+	 * Without probes, curl and its TLS library stay untouched: initialising
+	 * OpenSSL alone costs an agent that probes nothing about 3 MiB of RSS.
+	 */
+	if (conf->n_probes > 0) {
+		r = set_init_curl(s);
+		if (r < 0)
+			return r;
+	}
 	s->probes = xcalloc(MAX(conf->n_probes, (size_t)1), sizeof(*s->probes));
 	s->n_probes = conf->n_probes;
 	for (size_t i = 0; i < conf->n_probes; i++) {
@@ -828,15 +837,15 @@ set_destroy(struct probe_set *s)
 	free(s->probes);
 	if (s->multi) {
 		/* Cleanup would call back for cached connections: sockets go below. */
-		(void)curl_multi_setopt(s->multi, CURLMOPT_SOCKETFUNCTION, NULL);
-		(void)curl_multi_setopt(s->multi, CURLMOPT_TIMERFUNCTION, NULL);
-		(void)curl_multi_cleanup(s->multi);
+		(void)sym_curl_multi_setopt(s->multi, CURLMOPT_SOCKETFUNCTION, NULL);
+		(void)sym_curl_multi_setopt(s->multi, CURLMOPT_TIMERFUNCTION, NULL);
+		(void)sym_curl_multi_cleanup(s->multi);
 	}
 	while (!LIST_EMPTY(&s->socks))
 		sock_free(LIST_FIRST(&s->socks));
 	(void)sd_event_source_disable_unref(s->curl_timer);
 	if (s->curl_initialized)
-		curl_global_cleanup();
+		sym_curl_global_cleanup();
 	record_batch_done(&s->batch);
 	sd_event_unref(s->event);
 	free(s);
