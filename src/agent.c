@@ -4,8 +4,11 @@
  * write each record to the RRD store and feed it to the health checks, and
  * keep the counts the daemon shows in STATUS=. URL probes finish whenever
  * their request does; each result takes the same path. Events from the
- * checks go to the journal. Cycles run to completion on the loop, so a
- * signal is handled only between cycles: the cycle in flight always finishes.
+ * checks go to the journal. With a central configured, records (once
+ * stored) and events (once journaled) are also forwarded (forward.c);
+ * nothing that happens there touches the local RRDs. Cycles run to
+ * completion on the loop, so a signal is handled only between cycles: the
+ * cycle in flight always finishes.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +19,7 @@
 
 #include "agent.h"
 #include "collect.h"
+#include "forward.h"
 #include "journal.h"
 #include "log.h"
 #include "loop.h"
@@ -37,6 +41,7 @@ struct agent {
 	struct periodic *timer;        /* owned */
 	struct probe_set *probes;      /* owned; NULL until started */
 	struct rules *rules;           /* owned */
+	struct forward *forward;       /* owned; NULL: no central, not started */
 	struct record_batch batch;     /* owned; reused every cycle */
 	struct complaint *collector_complaints; /* owned; one per collector */
 	size_t n_collector_complaints;
@@ -57,20 +62,6 @@ resolve_hostname(const struct hm_conf *conf)
 		return xstrdup("localhost");
 	name_sanitize(buf, clean, sizeof(clean));
 	return xstrdup(clean);
-}
-
-/* The configured data directory, else systemd's StateDirectory=, else the default. */
-static char *
-resolve_datadir(const struct hm_conf *conf)
-{
-	const char *e = getenv("STATE_DIRECTORY");
-
-	if (conf->datadir)
-		return xstrdup(conf->datadir);
-	if (e && e[0] == '/')
-		/* StateDirectory= may list several, separated by colons: take the first. */
-		return xstrndup(e, strcspn(e, ":"));
-	return xstrdup(CONF_DEFAULT_DATADIR);
 }
 
 /* Makes sure dir exists and a file can be created in it. */
@@ -100,6 +91,8 @@ on_event(const struct event *ev, void *userdata)
 	a->status.events++;
 	if (r < 0)
 		log_warning_errno(r, "Cannot log a health event");
+	if (a->forward)
+		forward_event(a->forward, ev);
 }
 
 int
@@ -111,7 +104,7 @@ agent_new(const struct hm_conf *conf, struct agent **ret)
 
 	a->conf = conf;
 	a->hostname = resolve_hostname(conf);
-	a->datadir = resolve_datadir(conf);
+	a->datadir = conf_resolve_datadir(conf);
 	hostdir = xasprintf("%s/%s", a->datadir, a->hostname);
 	r = check_writable(hostdir);
 	if (r < 0)
@@ -119,7 +112,7 @@ agent_new(const struct hm_conf *conf, struct agent **ret)
 			"Cannot write RRD files under '%s' (set 'datadir' in the "
 			"configuration, or STATE_DIRECTORY)",
 			hostdir);
-	a->store = store_new(a->datadir, conf->interval);
+	a->store = store_new_cached(a->datadir, conf->interval, conf->rrdcached);
 	if (!a->store)
 		return log_err_errno(-EINVAL, "Cannot use data directory '%s'", a->datadir);
 	a->collect = collect_new(conf);
@@ -157,6 +150,8 @@ handle_record(struct agent *a, const struct record *rec)
 {
 	int r = store_write(a->store, a->hostname, rec);
 
+	if (a->forward)
+		forward_record(a->forward, rec);
 	rules_feed(a->rules, rec);
 	return r >= 0;
 }
@@ -263,13 +258,35 @@ agent_start(struct agent *a, sd_event *e, agent_cycle_fn on_cycle, void *userdat
 		on_timer, a, &a->timer);
 	if (r < 0)
 		return r;
-	return probe_set_new(e, a->conf, on_probe_result, a, &a->probes);
+	r = probe_set_new(e, a->conf, on_probe_result, a, &a->probes);
+	if (r < 0)
+		return r;
+	/*
+	 * Here rather than in agent_new(): on reload the new agent is made
+	 * while the old one still holds the spool, and started after it is gone.
+	 */
+	if (a->conf->forward.url && !a->forward) {
+		r = forward_new(e, a->conf, a->hostname, a->datadir, on_event, a,
+			&a->forward);
+		if (r < 0)
+			return r;
+	}
+	return 0;
 }
 
 const struct agent_status *
 agent_get_status(const struct agent *a)
 {
 	return &a->status;
+}
+
+bool
+agent_get_forward_status(const struct agent *a, struct forward_status *ret)
+{
+	if (!a->forward)
+		return false;
+	forward_get_status(a->forward, ret);
+	return true;
 }
 
 const char *
@@ -291,6 +308,8 @@ agent_free(struct agent *a)
 		return NULL;
 	loop_periodic_free(a->timer);
 	probe_set_free(a->probes);
+	/* Before the rules: its last batch may report a loss through on_event(). */
+	a->forward = forward_free(a->forward);
 	rules_free(a->rules);
 	collect_free(a->collect);
 	store_free(a->store);

@@ -7,11 +7,13 @@
 #ifndef HM_AGENT_H
 #define HM_AGENT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <systemd/sd-event.h>
 
 #include "conf.h"
 #include "event.h"
+#include "forward.h"
 
 struct agent;
 
@@ -35,11 +37,17 @@ typedef void (*agent_cycle_fn)(struct agent *a, void *userdata);
  * the agent. Returns 0 or -errno, logging what failed.
  */
 int agent_new(const struct hm_conf *conf, struct agent **ret);
-/* Schedules the cycles on e; the first comes after a short random delay. */
+/*
+ * Schedules the cycles on e (the first comes after a short random delay),
+ * the probes, and forwarding to the central when conf has a url (opening
+ * the spool, logging what fails). Returns 0 or -errno.
+ */
 int agent_start(struct agent *a, sd_event *e, agent_cycle_fn on_cycle, void *userdata);
 /* Runs one cycle now (tests, and the daemon's first cycle). */
 void agent_run_cycle(struct agent *a);
 const struct agent_status *agent_get_status(const struct agent *a);
+/* The link to the central and the spool; false (ret untouched) without forwarding. */
+bool agent_get_forward_status(const struct agent *a, struct forward_status *ret);
 const char *agent_hostname(const struct agent *a);
 const char *agent_datadir(const struct agent *a);
 struct agent *agent_free(struct agent *a);

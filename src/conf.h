@@ -71,6 +71,36 @@ struct check_conf {
 	unsigned flap_window;   /* ... in the last M samples (M = flap_window; 0 = off) */
 };
 
+/* Sending samples and events to a central healthmond. */
+struct forward_conf {
+	char *url;          /* owned; the central's base URL; NULL: no forwarding */
+	char *token_file;   /* owned; file holding this host's bearer token, or NULL */
+	char *client_cert;  /* owned; PEM client certificate (its CN is the host), or NULL */
+	char *client_key;   /* owned; its key, or NULL */
+	char *ca_file;      /* owned; CA that signed the central's certificate, or NULL */
+	char *spool_dir;    /* owned; NULL: <datadir>/<host>.spool */
+	unsigned spool_max_mb;   /* spool size limit in MiB; the oldest data goes first */
+	unsigned batch_interval; /* seconds between batches; 0: the interval */
+	unsigned timeout;        /* seconds per request */
+};
+
+/* Receiving from agents. */
+struct central_conf {
+	bool enabled;
+	char **listen;        /* owned strv of "address:port", "[v6]:port" */
+	char *tls_cert;       /* owned; PEM server certificate, or NULL for plain HTTP */
+	char *tls_key;        /* owned */
+	char *client_ca;      /* owned; CA for client certificates, or NULL */
+	char *tokens_file;    /* owned; lines "host token"; NULL: certificates only */
+	unsigned host_timeout;      /* seconds without data before 'host silent' */
+	unsigned max_body_kb;       /* request body limit */
+	unsigned max_records;       /* records per request */
+	unsigned max_series_per_host;
+	unsigned max_hosts;
+	unsigned max_connections;
+	unsigned idle_timeout;      /* seconds */
+};
+
 struct hm_conf {
 	char *path;           /* owned; NULL for the embedded default */
 	char *hostname;       /* owned; NULL = the system's host name */
@@ -112,7 +142,18 @@ struct hm_conf {
 	unsigned unknown_after;    /* intervals without data before a check is unknown */
 	unsigned repeat_interval;  /* seconds before a lasting bad state is logged again;
 	                              doubles each time, up to a day */
+
+	char *rrdcached;           /* owned; "unix:/path" or "host:port"; NULL: direct writes */
+	struct forward_conf forward;
+	struct central_conf central;
 };
+
+/*
+ * The data directory: the datadir key, else the first entry of systemd's
+ * $STATE_DIRECTORY (StateDirectory= may list several), else
+ * CONF_DEFAULT_DATADIR. The caller frees it.
+ */
+char *conf_resolve_datadir(const struct hm_conf *c);
 
 /* Finds a probe or check by name; NULL when there is none. */
 const struct probe_conf *conf_find_probe(const struct hm_conf *c, const char *name);

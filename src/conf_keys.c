@@ -9,6 +9,7 @@
 #include <math.h>
 #include <regex.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "conf.h"
@@ -161,6 +162,21 @@ validate_field(const char *v, char **ret)
 	return 0;
 }
 
+/* "address:port" or "[v6 address]:port", with a port from 1 to 65535. */
+static int
+validate_listen(const char *v, char **ret)
+{
+	const char *colon = strrchr(v, ':');
+	uint64_t port;
+
+	if (!colon || colon == v || safe_atou64(colon + 1, &port) < 0 || port < 1 ||
+		port > 65535 || (v[0] == '[' && colon[-1] != ']')) {
+		*ret = xasprintf("holds '%s', want \"address:port\" or \"[v6]:port\"", v);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static void
 probe_init(void *elem)
 {
@@ -246,6 +262,37 @@ static const struct conf_array check_array = { sizeof(struct check_conf),
 	offsetof(struct hm_conf, n_checks), offsetof(struct check_conf, name), check_init };
 
 #define H struct hm_conf
+static const struct conf_key forward_keys[] = {
+	{ .name = "url", .type = CONF_STRING, .offset = offsetof(H, forward.url),
+		.validate = validate_url, .unset_note = "no forwarding" },
+	OPTIONAL("token_file", CONF_PATH, H, forward.token_file, "no token"),
+	OPTIONAL("client_cert", CONF_PATH, H, forward.client_cert, "no client certificate"),
+	OPTIONAL("client_key", CONF_PATH, H, forward.client_key, "no client certificate"),
+	OPTIONAL("ca_file", CONF_PATH, H, forward.ca_file,
+		"the system's certificate authorities"),
+	OPTIONAL("spool_dir", CONF_PATH, H, forward.spool_dir, "<datadir>/<host>.spool"),
+	UINT_KEY("spool_max_mb", H, forward.spool_max_mb, 1, 1024 * 1024),
+	UINT_KEY("batch_interval", H, forward.batch_interval, 0, 3600),
+	UINT_KEY("timeout", H, forward.timeout, 1, 300),
+	{ NULL },
+};
+static const struct conf_key central_keys[] = {
+	KEY("enabled", CONF_BOOL, H, central.enabled),
+	{ .name = "listen", .type = CONF_STRV, .offset = offsetof(H, central.listen),
+		.validate = validate_listen },
+	OPTIONAL("tls_cert", CONF_PATH, H, central.tls_cert, "plain HTTP"),
+	OPTIONAL("tls_key", CONF_PATH, H, central.tls_key, "plain HTTP"),
+	OPTIONAL("client_ca", CONF_PATH, H, central.client_ca, "no client certificates"),
+	OPTIONAL("tokens_file", CONF_PATH, H, central.tokens_file, "no tokens"),
+	UINT_KEY("host_timeout", H, central.host_timeout, 1, 86400),
+	UINT_KEY("max_body_kb", H, central.max_body_kb, 1, 1024 * 1024),
+	UINT_KEY("max_records", H, central.max_records, 1, 10000000),
+	UINT_KEY("max_series_per_host", H, central.max_series_per_host, 1, 1000000),
+	UINT_KEY("max_hosts", H, central.max_hosts, 1, 10000000),
+	UINT_KEY("max_connections", H, central.max_connections, 1, 100000),
+	UINT_KEY("idle_timeout", H, central.idle_timeout, 1, 3600),
+	{ NULL },
+};
 static const struct conf_key cpu_keys[] = {
 	KEY("enabled", CONF_BOOL, H, cpu.enabled),
 	KEY("per_core", CONF_BOOL, H, cpu.per_core),
@@ -298,6 +345,9 @@ const struct conf_key conf_keys[] = {
 	UINT_KEY("repeat_interval", H, repeat_interval, 10, 86400),
 	{ .name = "checks", .type = CONF_MAP, .offset = offsetof(H, checks),
 		.children = check_keys, .array = &check_array },
+	OPTIONAL("rrdcached", CONF_STRING, H, rrdcached, "RRD files are written directly"),
+	GROUP("forward", forward_keys),
+	GROUP("central", central_keys),
 	{ NULL },
 };
 #undef H
@@ -392,6 +442,16 @@ conf_new_default(void)
 	c->unknown_after = 3;
 	c->repeat_interval = 300;
 	add_default_checks(c);
+	c->forward.spool_max_mb = 64;
+	c->forward.timeout = 10;
+	c->central.listen = strv_copy((char *const[]){ "127.0.0.1:8089", NULL });
+	c->central.host_timeout = 60;
+	c->central.max_body_kb = 8192;
+	c->central.max_records = 100000;
+	c->central.max_series_per_host = 1000;
+	c->central.max_hosts = 20000;
+	c->central.max_connections = 2000;
+	c->central.idle_timeout = 60;
 	return c;
 }
 
@@ -400,6 +460,18 @@ conf_array_init_elem(const struct conf_array *a, void *elem)
 {
 	memset(elem, 0, a->elem_size);
 	a->init(elem);
+}
+
+char *
+conf_resolve_datadir(const struct hm_conf *c)
+{
+	const char *e = getenv("STATE_DIRECTORY");
+
+	if (c->datadir)
+		return xstrdup(c->datadir);
+	if (e && e[0] == '/')
+		return xstrndup(e, strcspn(e, ":"));
+	return xstrdup(CONF_DEFAULT_DATADIR);
 }
 
 const struct probe_conf *

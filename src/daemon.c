@@ -21,6 +21,7 @@
 #include <systemd/sd-event.h>
 
 #include "agent.h"
+#include "central.h"
 #include "conf.h"
 #include "daemon.h"
 #include "log.h"
@@ -38,6 +39,7 @@ struct daemon {
 	sd_event *event;       /* owned */
 	struct hm_conf *conf;  /* owned */
 	struct agent *agent;   /* owned */
+	struct central *central; /* owned; NULL unless the central role is on */
 	enum log_target log_target;
 };
 
@@ -120,13 +122,29 @@ static void
 notify_status(struct daemon *d)
 {
 	const struct agent_status *st = agent_get_status(d->agent);
+	struct forward_status fs;
+	char central[160] = "", link[160] = "";
 
+	/* "; forwarding: connected, spool 3 batches, oldest 12 s" when forwarding. */
+	if (agent_get_forward_status(d->agent, &fs))
+		(void)snprintf(link, sizeof(link),
+			"; forwarding: %s, spool %zu batches, oldest %llu s",
+			upload_link_to_string(fs.upload.link), fs.upload.spool_batches,
+			(unsigned long long)fs.upload.oldest_age);
+
+	/* "; central: 3 hosts reporting, ..." when the central role is on. */
+	if (d->central) {
+		central[0] = ';';
+		central[1] = ' ';
+		central_format_status(d->central, central + 2, sizeof(central) - 2);
+	}
 	(void)sd_notifyf(0,
 		"STATUS=Collecting %zu series every %us; last cycle %.1f ms; %llu errors; "
-		"checks: %u critical, %u warning, %u unknown, %u ok",
+		"checks: %u critical, %u warning, %u unknown, %u ok%s%s",
 		st->series, d->conf->interval, (double)st->last_cycle_usec / 1000.0,
 		(unsigned long long)st->errors, st->checks[CHECK_CRITICAL],
-		st->checks[CHECK_WARNING], st->checks[CHECK_UNKNOWN], st->checks[CHECK_OK]);
+		st->checks[CHECK_WARNING], st->checks[CHECK_UNKNOWN], st->checks[CHECK_OK],
+		link, central);
 }
 
 static void
@@ -144,11 +162,36 @@ apply_log_settings(struct daemon *d)
 	log_set_max_level(level);
 }
 
+/*
+ * The central role of conf, serving already, or NULL when conf turns it off.
+ * The running central's sockets, liveness and counters carry over; until
+ * the caller frees it, both serve (MHD shares the listening sockets).
+ */
+static int
+reload_central(struct daemon *d, const struct hm_conf *conf, struct central **ret)
+{
+	_cleanup_(central_freep) struct central *c = NULL;
+	int r;
+
+	*ret = NULL;
+	if (!conf->central.enabled)
+		return 0;
+	r = central_new(conf, d->central, &c);
+	if (r < 0)
+		return r;
+	r = central_start(c, d->event);
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(c);
+	return 0;
+}
+
 static void
 reload(struct daemon *d)
 {
 	_cleanup_(conf_freep) struct hm_conf *conf = NULL;
 	_cleanup_(agent_freep) struct agent *agent = NULL;
+	_cleanup_(central_freep) struct central *central = NULL;
 	_cleanup_free_ char *error = NULL;
 	const char *path = config_path(&d->opt);
 	int r;
@@ -160,13 +203,19 @@ reload(struct daemon *d)
 		log_err("Reloading failed, keeping the running configuration: %s", error);
 	else if (agent_new(conf, &agent) < 0)
 		log_err("Reloading failed, keeping the running configuration");
+	else if (reload_central(d, conf, &central) < 0)
+		log_err("Reloading failed, keeping the running configuration");
 	else {
 		struct agent *old_agent = d->agent;
+		struct central *old_central = d->central;
 		struct hm_conf *old_conf = d->conf;
 
 		d->agent = TAKE_PTR(agent);
+		d->central = TAKE_PTR(central);
 		d->conf = TAKE_PTR(conf);
 		agent_free(old_agent);
+		/* It borrows old_conf: before it. */
+		central_free(old_central);
 		conf_free(old_conf);
 		apply_log_settings(d);
 		r = agent_start(d->agent, d->event, on_cycle, d);
@@ -289,6 +338,12 @@ start(struct daemon *d, int *ready_fd)
 	r = agent_new(d->conf, &d->agent);
 	if (r < 0)
 		return r;
+	/* Bound before going to the background, so the shell sees a taken port. */
+	if (d->conf->central.enabled) {
+		r = central_new(d->conf, NULL, &d->central);
+		if (r < 0)
+			return r;
+	}
 	if (!d->opt.foreground) {
 		r = daemonize(ready_fd);
 		if (r < 0)
@@ -300,6 +355,11 @@ start(struct daemon *d, int *ready_fd)
 	r = agent_start(d->agent, d->event, on_cycle, d);
 	if (r < 0)
 		return log_err_errno(r, "Cannot schedule collection");
+	if (d->central) {
+		r = central_start(d->central, d->event);
+		if (r < 0)
+			return r;
+	}
 	log_info("healthmond %s started: host '%s', data in '%s', every %us, config %s",
 		PACKAGE_VERSION, agent_hostname(d->agent), agent_datadir(d->agent),
 		d->conf->interval, path ? path : "(embedded default)");
@@ -344,6 +404,7 @@ daemon_main(int argc, char *argv[])
 	if (r >= 0)
 		log_info("Stopped after %llu cycles",
 			(unsigned long long)agent_get_status(d.agent)->cycles);
+	central_free(d.central);
 	agent_free(d.agent);
 	conf_free(d.conf);
 	sd_event_unref(d.event);

@@ -4,11 +4,9 @@
  * need it; see dlcurl.h for why. The soname is the one the build compiled
  * against, so the headers and the library always agree.
  */
-#include <dlfcn.h>
-#include <errno.h>
-#include <stdbool.h>
 #include <stddef.h>
 
+#include "dl.h"
 #include "dlcurl.h"
 #include "macro.h"
 
@@ -31,55 +29,33 @@ CURLMcode (*sym_curl_multi_cleanup)(CURLM *multi);
 struct curl_slist *(*sym_curl_slist_append)(struct curl_slist *l, const char *s);
 void (*sym_curl_slist_free_all)(struct curl_slist *l);
 
-#define SYMBOL(name) { #name, (void **)&sym_##name }
-static const struct {
-	const char *name;
-	void **ptr;
-} symbols[] = {
-	SYMBOL(curl_global_init),
-	SYMBOL(curl_global_cleanup),
-	SYMBOL(curl_easy_init),
-	SYMBOL(curl_easy_setopt),
-	SYMBOL(curl_easy_getinfo),
-	SYMBOL(curl_easy_cleanup),
-	SYMBOL(curl_easy_strerror),
-	SYMBOL(curl_multi_init),
-	SYMBOL(curl_multi_setopt),
-	SYMBOL(curl_multi_add_handle),
-	SYMBOL(curl_multi_remove_handle),
-	SYMBOL(curl_multi_assign),
-	SYMBOL(curl_multi_socket_action),
-	SYMBOL(curl_multi_info_read),
-	SYMBOL(curl_multi_cleanup),
-	SYMBOL(curl_slist_append),
-	SYMBOL(curl_slist_free_all),
+static const struct dl_symbol symbols[] = {
+	DL_SYMBOL(curl_global_init),
+	DL_SYMBOL(curl_global_cleanup),
+	DL_SYMBOL(curl_easy_init),
+	DL_SYMBOL(curl_easy_setopt),
+	DL_SYMBOL(curl_easy_getinfo),
+	DL_SYMBOL(curl_easy_cleanup),
+	DL_SYMBOL(curl_easy_strerror),
+	DL_SYMBOL(curl_multi_init),
+	DL_SYMBOL(curl_multi_setopt),
+	DL_SYMBOL(curl_multi_add_handle),
+	DL_SYMBOL(curl_multi_remove_handle),
+	DL_SYMBOL(curl_multi_assign),
+	DL_SYMBOL(curl_multi_socket_action),
+	DL_SYMBOL(curl_multi_info_read),
+	DL_SYMBOL(curl_multi_cleanup),
+	DL_SYMBOL(curl_slist_append),
+	DL_SYMBOL(curl_slist_free_all),
 };
 
-static void *handle;     /* never closed: the pointers stay valid for good */
+static void *handle;
 static const char *error; /* dlerror()'s text, static storage */
 
 int
 dlcurl_open(void)
 {
-	if (handle)
-		return 0;
-	if (error)
-		return -EOPNOTSUPP;
-	handle = dlopen(CURL_SONAME, RTLD_NOW | RTLD_LOCAL);
-	if (!handle) {
-		error = dlerror();
-		return -EOPNOTSUPP;
-	}
-	for (size_t i = 0; i < ELEMENTSOF(symbols); i++) {
-		*symbols[i].ptr = dlsym(handle, symbols[i].name);
-		if (!*symbols[i].ptr) {
-			error = dlerror();
-			(void)dlclose(handle);
-			handle = NULL;
-			return -EOPNOTSUPP;
-		}
-	}
-	return 0;
+	return dl_open(CURL_SONAME, symbols, ELEMENTSOF(symbols), &handle, &error);
 }
 
 const char *

@@ -46,6 +46,10 @@ static const struct kind_info kinds[_EVENT_KIND_MAX] = {
 	[EVENT_THRESHOLD] = { "threshold", "9374b2054dbc452fb8a0c70cf93c7974" },
 	[EVENT_UNKNOWN] = { "unknown", "cf2142f4824e4a09a48207b64be14d33" },
 	[EVENT_RECOVERED] = { "recovered", "3e5f4890285342bb90ce675f787f5cab" },
+	[EVENT_HOST_SILENT] = { "host_silent", "10507fa4c3b643bcbe79e5022eca46f5" },
+	[EVENT_SPOOL_OVERFLOW] = { "spool_overflow", "a00176c5e4374258b4ff44f576938028" },
+	[EVENT_CENTRAL_UNREACHABLE] = { "central_unreachable",
+		"f39eb96d37f1472585f10cbc97984328" },
 };
 
 /* Built-in checks whose name alone says the kind. */
@@ -60,6 +64,9 @@ static const struct {
 	{ "cpu", EVENT_CPU },
 	{ "load", EVENT_LOAD },
 	{ "probe_latency", EVENT_URL_SLOW },
+	{ "host_silent", EVENT_HOST_SILENT },
+	{ "spool_overflow", EVENT_SPOOL_OVERFLOW },
+	{ "central", EVENT_CENTRAL_UNREACHABLE },
 };
 
 const char *
@@ -297,6 +304,14 @@ event_format(const struct event *ev, char *buf, size_t size)
 		line_add(&l, " is %sunknown: no data", still);
 		return;
 	case EVENT_RECOVERED:
+		if (ev->check && strcmp(ev->check, "host_silent") == 0) {
+			/* The central's own check: the subject is the host. */
+			line_add(&l, "Recovered: host %s sends again",
+				str_or(ev->host, "?"));
+			if (!isnan(ev->value))
+				line_add(&l, " after %.0f s of silence", ev->value);
+			return;
+		}
 		line_add(&l, "Recovered: %s on %s", str_or(ev->check, "?"),
 			str_or(ev->series, "?"));
 		if (ev->url)
@@ -304,6 +319,20 @@ event_format(const struct event *ev, char *buf, size_t size)
 		line_add(&l, " is ok (was %s)",
 			str_or(check_state_to_string(ev->prev_state), "?"));
 		add_detail(&l, ev, false);
+		return;
+	case EVENT_HOST_SILENT:
+		line_add(&l, "Host %s is %ssilent: no data for %.0f s (timeout %.0f s)",
+			str_or(ev->host, "?"), still, ev->value, ev->threshold);
+		return;
+	case EVENT_SPOOL_OVERFLOW:
+		line_add(&l, "Spool on %s overflowed: the oldest %.0f records were dropped",
+			str_or(ev->host, "?"), ev->value);
+		return;
+	case EVENT_CENTRAL_UNREACHABLE:
+		line_add(&l, "Central %s is %sunreachable for %.0f s", str_or(ev->url, "?"),
+			still, ev->value);
+		if (ev->reason)
+			line_add(&l, ": %s", ev->reason);
 		return;
 	case EVENT_THRESHOLD:
 	case _EVENT_KIND_MAX:

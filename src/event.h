@@ -40,6 +40,9 @@ enum event_kind {
 	EVENT_THRESHOLD,    /* a check the administrator defined */
 	EVENT_UNKNOWN,      /* no data */
 	EVENT_RECOVERED,    /* back to ok */
+	EVENT_HOST_SILENT,  /* central: an agent sent nothing for host_timeout */
+	EVENT_SPOOL_OVERFLOW, /* agent: the spool was full, the oldest data dropped */
+	EVENT_CENTRAL_UNREACHABLE, /* agent: uploads to the central keep failing */
 	_EVENT_KIND_MAX,
 };
 
@@ -62,6 +65,7 @@ struct event {
 /*
  * The kind of an event of check `check` entering `state`. Probe checks
  * (probe_up) pick their kind by reason; cert_expiry by the sign of value.
+ * The daemon's own checks are named host_silent, spool_overflow and central.
  */
 enum event_kind event_kind_of(const char *check, enum check_state state,
 	const char *reason, double value);

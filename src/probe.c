@@ -1,11 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * URL probes on one curl multi handle driven by sd-event. curl tells us which
- * sockets to watch (CURLMOPT_SOCKETFUNCTION: one sd-event io source per
- * socket) and when to call it back for its own timeouts
- * (CURLMOPT_TIMERFUNCTION: one monotonic timer for the whole set); every
- * wake-up hands control back to curl_multi_socket_action() and then reaps
- * finished transfers with curl_multi_info_read(). Each probe has its own
+ * URL probes on the loop's curl multi handle (curlglue.c, shared with the
+ * uploads), which reports each finished transfer. Each probe has its own
  * periodic timer (loop.c); a run that comes while the previous one is still
  * running or queued is skipped and counted. At most max_probes_in_flight
  * transfers run at once, the others wait in a FIFO queue. A finished transfer
@@ -23,11 +19,10 @@
 #include <regex.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/queue.h>
 #include <time.h>
 
-
+#include "curlglue.h"
 #include "dlcurl.h"
 #include "loop.h"
 #include "probe.h"
@@ -63,19 +58,10 @@ struct probe {
 	char errbuf[CURL_ERROR_SIZE];
 };
 
-/* One socket curl asked us to watch; curl keeps the pointer (curl_multi_assign). */
-struct probe_sock {
-	sd_event_source *source; /* owned */
-	LIST_ENTRY(probe_sock) link;
-};
-
 struct probe_set {
 	sd_event *event;               /* owned reference */
 	const struct hm_conf *conf;    /* borrowed: owner is the caller */
-	CURLM *multi;                  /* owned */
-	bool curl_initialized;
-	sd_event_source *curl_timer;   /* owned */
-	LIST_HEAD(, probe_sock) socks; /* owned entries */
+	struct curlglue *glue;         /* owned reference; NULL without probes */
 	struct probe *probes;          /* owned array of conf->n_probes */
 	size_t n_probes;
 	TAILQ_HEAD(, probe) queue;     /* borrowed entries of probes */
@@ -409,7 +395,6 @@ easy_new(struct probe *p, CURL **ret)
 	if (!e)
 		return -ENOMEM;
 	bad |= sym_curl_easy_setopt(e, CURLOPT_URL, c->url);
-	bad |= sym_curl_easy_setopt(e, CURLOPT_PRIVATE, p);
 	/* Else the synchronous resolver times out with alarm(), SIGALRM and longjmp. */
 	bad |= sym_curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 #if LIBCURL_VERSION_NUM >= 0x075500 /* 7.85: the bitmask options are deprecated */
@@ -444,6 +429,8 @@ easy_new(struct probe *p, CURL **ret)
 	return 0;
 }
 
+static void on_done(CURL *easy, CURLcode code, void *userdata);
+
 static int
 probe_launch(struct probe *p)
 {
@@ -456,8 +443,9 @@ probe_launch(struct probe *p)
 	r = easy_new(p, &easy);
 	if (r < 0)
 		return r;
-	if (sym_curl_multi_add_handle(p->set->multi, easy) != CURLM_OK)
-		return -EIO;
+	r = curlglue_add(p->set->glue, easy, on_done, p);
+	if (r < 0)
+		return r;
 	p->easy = TAKE_PTR(easy);
 	p->state = PROBE_RUNNING;
 	p->set->in_flight++;
@@ -516,7 +504,8 @@ static void
 probe_stop(struct probe *p)
 {
 	if (p->state == PROBE_RUNNING) {
-		(void)sym_curl_multi_remove_handle(p->set->multi, p->easy);
+		/* A no-op for a finished transfer: the glue removed it already. */
+		curlglue_remove(p->set->glue, p->easy);
 		sym_curl_easy_cleanup(p->easy);
 		p->easy = NULL;
 		p->set->in_flight--;
@@ -542,130 +531,16 @@ probe_finish(struct probe *p, CURLcode code)
 		s->callback(&res, s->userdata);
 }
 
-/* Reaps every finished transfer; called inside set_enter(). */
+/* curlglue: a transfer finished; its handle is out of the multi handle. */
 static void
-drain_done(struct probe_set *s)
+on_done(CURL *easy, CURLcode code, void *userdata)
 {
-	CURLMsg *msg;
-	int left;
-
-	while (!s->dead && (msg = sym_curl_multi_info_read(s->multi, &left))) {
-		CURLcode code = msg->data.result;
-		CURL *easy = msg->easy_handle;
-		void *p = NULL;
-
-		/* msg is only valid until the handle is removed: copy first. */
-		if (msg->msg != CURLMSG_DONE)
-			continue;
-		if (sym_curl_easy_getinfo(easy, CURLINFO_PRIVATE, &p) != CURLE_OK || !p)
-			continue;
-		probe_finish(p, code);
-	}
-}
-
-/* --- curl on sd-event ---------------------------------------------------- */
-
-static int
-on_io(sd_event_source *source, int fd, uint32_t revents, void *userdata)
-{
-	struct probe_set *s = userdata;
-	int what = 0, running;
-
-	if (revents & EPOLLIN)
-		what |= CURL_CSELECT_IN;
-	if (revents & EPOLLOUT)
-		what |= CURL_CSELECT_OUT;
-	if (revents & (EPOLLERR | EPOLLHUP))
-		what |= CURL_CSELECT_ERR;
-	set_enter(s);
-	(void)sym_curl_multi_socket_action(s->multi, fd, what, &running);
-	drain_done(s);
-	set_leave(s);
-	return 0;
-}
-
-static void
-sock_free(struct probe_sock *k)
-{
-	if (!k)
-		return;
-	LIST_REMOVE(k, link);
-	(void)sd_event_source_disable_unref(k->source);
-	free(k);
-}
-
-/* CURLMOPT_SOCKETFUNCTION: watch fd for what curl wants, or stop watching it. */
-static int
-on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *userdata, void *socketp)
-{
-	struct probe_set *s = userdata;
-	struct probe_sock *k = socketp;
-	uint32_t events = 0;
-	int enabled;
-
-	if (what == CURL_POLL_REMOVE) {
-		sock_free(k);
-		return 0;
-	}
-	if (what == CURL_POLL_IN || what == CURL_POLL_INOUT)
-		events |= EPOLLIN;
-	if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT)
-		events |= EPOLLOUT;
-	if (!k) {
-		k = xcalloc(1, sizeof(*k));
-		if (sd_event_add_io(s->event, &k->source, fd, events, on_io, s) < 0) {
-			free(k);
-			return -1;
-		}
-		(void)sd_event_source_set_description(k->source, "probe-io");
-		LIST_INSERT_HEAD(&s->socks, k, link);
-		if (sym_curl_multi_assign(s->multi, fd, k) != CURLM_OK) {
-			sock_free(k);
-			return -1;
-		}
-	} else if (sd_event_source_set_io_events(k->source, events) < 0)
-		return -1;
-	/* CURL_POLL_NONE: keep the socket known but quiet, or EPOLLHUP would spin. */
-	enabled = events ? SD_EVENT_ON : SD_EVENT_OFF;
-	if (sd_event_source_set_enabled(k->source, enabled) < 0)
-		return -1;
-	return 0;
-}
-
-static int
-on_curl_timeout(sd_event_source *source, uint64_t usec, void *userdata)
-{
-	struct probe_set *s = userdata;
-	int running;
+	struct probe *p = userdata;
+	struct probe_set *s = p->set;
 
 	set_enter(s);
-	(void)sym_curl_multi_socket_action(s->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-	drain_done(s);
+	probe_finish(p, code);
 	set_leave(s);
-	return 0;
-}
-
-/*
- * CURLMOPT_TIMERFUNCTION: curl wants to be called back in timeout_ms (-1:
- * never). Even for 0 we only arm the timer: calling sym_curl_multi_socket_action()
- * from inside this callback would re-enter curl.
- */
-static int
-on_curl_timer(CURLM *multi, long timeout_ms, void *userdata)
-{
-	struct probe_set *s = userdata;
-	uint64_t when;
-
-	if (timeout_ms < 0) {
-		if (sd_event_source_set_enabled(s->curl_timer, SD_EVENT_OFF) < 0)
-			return -1;
-		return 0;
-	}
-	when = now_usec(CLOCK_MONOTONIC) + (uint64_t)timeout_ms * USEC_PER_MSEC;
-	if (sd_event_source_set_time(s->curl_timer, when) < 0 ||
-		sd_event_source_set_enabled(s->curl_timer, SD_EVENT_ONESHOT) < 0)
-		return -1;
-	return 0;
 }
 
 /* --- Probes and the set -------------------------------------------------- */
@@ -736,36 +611,6 @@ probe_done(struct probe *p)
 	sym_curl_slist_free_all(p->headers);
 }
 
-static int
-set_init_curl(struct probe_set *s)
-{
-	int r;
-
-	r = dlcurl_open();
-	if (r < 0)
-		return r;
-	if (sym_curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		return -EIO;
-	s->curl_initialized = true;
-	s->multi = sym_curl_multi_init();
-	if (!s->multi)
-		return -ENOMEM;
-	if (sym_curl_multi_setopt(s->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket) !=
-			CURLM_OK ||
-		sym_curl_multi_setopt(s->multi, CURLMOPT_SOCKETDATA, s) != CURLM_OK ||
-		sym_curl_multi_setopt(s->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer) !=
-			CURLM_OK ||
-		sym_curl_multi_setopt(s->multi, CURLMOPT_TIMERDATA, s) != CURLM_OK)
-		return -EIO;
-	/* sd-event's default accuracy is 250 ms; curl's timeouts are in ms. */
-	r = sd_event_add_time(s->event, &s->curl_timer, CLOCK_MONOTONIC, 0,
-		USEC_PER_MSEC, on_curl_timeout, s);
-	if (r < 0)
-		return r;
-	(void)sd_event_source_set_description(s->curl_timer, "probe-curl-timer");
-	return sd_event_source_set_enabled(s->curl_timer, SD_EVENT_OFF);
-}
-
 int
 probe_set_new(sd_event *e, const struct hm_conf *conf, probe_result_fn callback,
 	void *userdata, struct probe_set **ret)
@@ -781,14 +626,13 @@ probe_set_new(sd_event *e, const struct hm_conf *conf, probe_result_fn callback,
 	s->callback = callback;
 	s->userdata = userdata;
 	s->max_in_flight = conf->max_probes_in_flight;
-	LIST_INIT(&s->socks);
 	TAILQ_INIT(&s->queue);
 	/*
 	 * Without probes, curl and its TLS library stay untouched: initialising
 	 * OpenSSL alone costs an agent that probes nothing about 3 MiB of RSS.
 	 */
 	if (conf->n_probes > 0) {
-		r = set_init_curl(s);
+		r = curlglue_acquire(e, &s->glue);
 		if (r < 0)
 			return r;
 	}
@@ -831,21 +675,10 @@ probe_set_in_flight(const struct probe_set *s)
 static void
 set_destroy(struct probe_set *s)
 {
-	/* Removing handles may call on_curl_socket() to drop their sockets. */
 	for (size_t i = 0; s->probes && i < s->n_probes; i++)
 		probe_done(&s->probes[i]);
 	free(s->probes);
-	if (s->multi) {
-		/* Cleanup would call back for cached connections: sockets go below. */
-		(void)sym_curl_multi_setopt(s->multi, CURLMOPT_SOCKETFUNCTION, NULL);
-		(void)sym_curl_multi_setopt(s->multi, CURLMOPT_TIMERFUNCTION, NULL);
-		(void)sym_curl_multi_cleanup(s->multi);
-	}
-	while (!LIST_EMPTY(&s->socks))
-		sock_free(LIST_FIRST(&s->socks));
-	(void)sd_event_source_disable_unref(s->curl_timer);
-	if (s->curl_initialized)
-		sym_curl_global_cleanup();
+	s->glue = curlglue_unref(s->glue);
 	record_batch_done(&s->batch);
 	sd_event_unref(s->event);
 	free(s);

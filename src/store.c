@@ -9,17 +9,26 @@
  * path, and skips a sample that is not newer instead of letting rrdtool refuse
  * it. Nothing here logs: failures are returned, counted and described by
  * store_last_error().
+ *
+ * With an rrdcached address the same happens through the daemon: files are
+ * created with its CREATE command and updated with UPDATE, which it keeps in
+ * memory and writes out in batches. librrd's client holds one connection per
+ * process; a write finds it gone (librrd closes it on any socket error),
+ * counts its own failure, and the next write connects again.
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <rrd.h>
+#include <rrd_client.h>
 
 #include "store.h"
 
@@ -67,6 +76,8 @@ struct series_file {
 
 struct store {
 	char *datadir;             /* owned */
+	char *rrdcached;           /* owned; the daemon's address, NULL: direct writes */
+	bool cached_relative;      /* tell it paths relative to datadir (TCP) */
 	unsigned long step;        /* seconds */
 	struct series_file *files; /* owned: n_slots slots, open addressing */
 	size_t n_slots;            /* a power of two, at most 3/4 used */
@@ -76,19 +87,41 @@ struct store {
 	char last_error[256];
 };
 
+/* Stores using rrdcached: the last one freed closes librrd's connection. */
+static unsigned n_cached_stores;
+
+static bool
+address_is_unix(const char *address)
+{
+	return address[0] == '/' || strncmp(address, "unix:", 5) == 0;
+}
+
 struct store *
-store_new(const char *datadir, unsigned step_sec)
+store_new_cached(const char *datadir, unsigned step_sec, const char *rrdcached)
 {
 	struct store *s;
 
 	if (!datadir || !*datadir || step_sec == 0 || step_sec > STEP_MAX)
+		return NULL;
+	if (rrdcached && (!*rrdcached || strcmp(rrdcached, "unix:") == 0))
 		return NULL;
 	s = xcalloc(1, sizeof(*s));
 	s->datadir = xstrdup(datadir);
 	s->step = step_sec;
 	s->n_slots = TABLE_SLOTS_MIN;
 	s->files = xcalloc(s->n_slots, sizeof(*s->files));
+	if (rrdcached) {
+		s->rrdcached = xstrdup(rrdcached);
+		s->cached_relative = !address_is_unix(rrdcached);
+		n_cached_stores++;
+	}
 	return s;
+}
+
+struct store *
+store_new(const char *datadir, unsigned step_sec)
+{
+	return store_new_cached(datadir, step_sec, NULL);
 }
 
 struct store *
@@ -96,10 +129,13 @@ store_free(struct store *s)
 {
 	if (!s)
 		return NULL;
+	if (s->rrdcached && --n_cached_stores == 0)
+		(void)rrdc_disconnect();
 	for (size_t i = 0; i < s->n_slots; i++)
 		free(s->files[i].path);
 	free(s->files);
 	free(s->datadir);
+	free(s->rrdcached);
 	free(s);
 	return NULL;
 }
@@ -156,6 +192,97 @@ set_error_rrd(struct store *s)
 	(void)snprintf(s->last_error, sizeof(s->last_error), "%s",
 		e && *e ? e : "rrdtool failed without a message");
 	return -EIO;
+}
+
+/*
+ * librrd's client sends with send(2) flags 0, so writing to an rrdcached that
+ * went away raises SIGPIPE, whose default action ends the process. Rather
+ * than change the process's disposition from here, the signal is blocked
+ * while a write talks to the daemon, and a SIGPIPE raised meanwhile is
+ * consumed before the old mask returns; one that was pending before is left.
+ */
+struct sigpipe_guard {
+	sigset_t old_mask;
+	bool was_pending;
+};
+
+static bool
+sigpipe_pending(void)
+{
+	sigset_t pending;
+
+	return sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1;
+}
+
+static void
+sigpipe_block(struct sigpipe_guard *g)
+{
+	sigset_t set;
+
+	(void)sigemptyset(&set);
+	(void)sigaddset(&set, SIGPIPE);
+	(void)pthread_sigmask(SIG_BLOCK, &set, &g->old_mask);
+	g->was_pending = sigpipe_pending();
+}
+
+static void
+sigpipe_restore(const struct sigpipe_guard *g)
+{
+	static const struct timespec no_wait;
+	sigset_t set;
+
+	(void)sigemptyset(&set);
+	(void)sigaddset(&set, SIGPIPE);
+	if (!g->was_pending && sigpipe_pending())
+		(void)sigtimedwait(&set, NULL, &no_wait);
+	(void)pthread_sigmask(SIG_SETMASK, &g->old_mask, NULL);
+}
+
+/* Connects to rrdcached unless connected. 0 or -ENOTCONN. */
+static int
+cached_connect(struct store *s)
+{
+	if (rrdc_is_connected(s->rrdcached))
+		return 0;
+	rrd_clear_error();
+	if (rrdc_connect(s->rrdcached) != 0) {
+		(void)set_error_rrd(s);
+		return -ENOTCONN;
+	}
+	s->stats.connects++;
+	return 0;
+}
+
+/*
+ * After a failed librrd client call: -ENOTCONN when librrd has dropped the
+ * connection, which it does on any socket error, else -EIO for an error the
+ * daemon answered. The message is kept either way.
+ */
+static int
+cached_error(struct store *s)
+{
+	(void)set_error_rrd(s);
+	return rrdc_is_any_connected() ? -EIO : -ENOTCONN;
+}
+
+/*
+ * The name rrdcached is given for path, which is <datadir>/<host>/<series>.rrd.
+ * Over a UNIX socket, path itself (librrd passes it through realpath()). Over
+ * TCP librrd refuses absolute names and the daemon resolves relative ones
+ * against its base directory, which must be datadir: <host>/<series>.rrd.
+ */
+static const char *
+cached_name(const struct store *s, const char *path)
+{
+	const char *p = path + strlen(path);
+	int slashes = 0;
+
+	if (!s->cached_relative)
+		return path;
+	/* Host and series names hold no '/'. */
+	while (p > path && !(p[-1] == '/' && ++slashes == 2))
+		p--;
+	return p;
 }
 
 /* FNV-1a: short keys, no adversary (paths are made from validated names). */
@@ -313,27 +440,14 @@ make_host_dir(const struct store *s, const char *host)
 	return 0;
 }
 
-/*
- * Creates the file at path for rec's schema under a temporary name in the
- * same directory, then renames it into place. Its last update is one second
- * before rec, so that rec is the first sample it accepts.
- */
+/* Creates path under a temporary name in the same directory, then renames it. */
 static int
-create_file(struct store *s, const char *host, const char *path,
-	const struct record *rec)
+create_direct(struct store *s, const char *path, unsigned long step, time_t last,
+	char **argv)
 {
-	_cleanup_(strv_freep) char **argv = NULL;
-	_cleanup_free_ char *tmp = NULL;
-	unsigned long step;
+	_cleanup_free_ char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
 	int r;
 
-	r = make_host_dir(s, host);
-	if (r < 0)
-		return set_error_errno(s, r);
-	/* A probe with an interval of its own gets a file with that step. */
-	step = rec->step ? rec->step : s->step;
-	argv = create_args(rec->schema, step);
-	tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
 	/* A predecessor that crashed with the same pid may have left it. */
 	(void)unlink(tmp);
 	/*
@@ -342,8 +456,7 @@ create_file(struct store *s, const char *host, const char *path,
 	 * the error string; so a set error string counts as failure as well.
 	 */
 	rrd_clear_error();
-	r = rrd_create_r(tmp, step, (time_t)(rec->time - 1), (int)strv_length(argv),
-		(const char **)argv);
+	r = rrd_create_r(tmp, step, last, (int)strv_length(argv), (const char **)argv);
 	if (r != 0 || rrd_test_error()) {
 		r = set_error_rrd(s);
 		(void)unlink(tmp);
@@ -354,7 +467,96 @@ create_file(struct store *s, const char *host, const char *path,
 		(void)unlink(tmp);
 		return r;
 	}
+	return 0;
+}
+
+/*
+ * Has rrdcached create path. Its rrd_create_r2() builds the file under a
+ * temporary name and renames it, as create_direct() does; -O (no_overwrite)
+ * keeps a file someone else created meanwhile, and the next write finds it.
+ */
+static int
+create_cached(struct store *s, const char *path, unsigned long step, time_t last,
+	char **argv)
+{
+	const char *name = cached_name(s, path);
+	int r;
+
+	r = cached_connect(s);
+	if (r < 0)
+		return r;
+	/*
+	 * An entry the daemon still holds for a deleted file would later write
+	 * its old samples into the new file, where the first one fails and
+	 * rrdtool drops the rest of that batch, new samples included. So drop
+	 * the entry first; "no such entry" is the usual answer, not an error.
+	 */
+	rrd_clear_error();
+	if (rrdc_forget(name) != 0 && !rrdc_is_any_connected())
+		return cached_error(s);
+	rrd_clear_error();
+	r = rrdc_create(name, step, last, 1, (int)strv_length(argv), (const char **)argv);
+	if (r != 0 || rrd_test_error())
+		return cached_error(s);
+	return 0;
+}
+
+/*
+ * Creates the file at path for rec's schema, so that no reader ever sees it
+ * half-written. Its last update is one second before rec, so that rec is the
+ * first sample it accepts.
+ */
+static int
+create_file(struct store *s, const char *host, const char *path,
+	const struct record *rec)
+{
+	_cleanup_(strv_freep) char **argv = NULL;
+	unsigned long step;
+	time_t last = (time_t)(rec->time - 1);
+	int r;
+
+	/* rrdcached needs the directory too: librrd's client resolves it. */
+	r = make_host_dir(s, host);
+	if (r < 0)
+		return set_error_errno(s, r);
+	/* A probe with an interval of its own gets a file with that step. */
+	step = rec->step ? rec->step : s->step;
+	argv = create_args(rec->schema, step);
+	if (s->rrdcached)
+		r = create_cached(s, path, step, last, argv);
+	else
+		r = create_direct(s, path, step, last, argv);
+	if (r < 0)
+		return r;
 	s->stats.created++;
+	return 0;
+}
+
+/*
+ * The last update of the file at path, or LAST_UNKNOWN through rrdcached.
+ * There the first sample goes out unchecked: the daemon refuses one that is
+ * not newer than what it holds (file and cache), exactly as rrdtool would,
+ * and update_cached() then learns the exact time. Asking first would cost a
+ * round trip per file at startup, and librrd 1.7.2's rrdc_last() rounds its
+ * answer down to the step and parses it from a buffer that has already gone
+ * out of scope (valgrind: a read below the stack pointer).
+ */
+#define LAST_UNKNOWN INT64_MIN
+
+static int
+file_last(struct store *s, const char *path, int64_t *ret)
+{
+	time_t t;
+
+	if (s->rrdcached) {
+		*ret = LAST_UNKNOWN;
+		return 0;
+	}
+	rrd_clear_error();
+	t = rrd_last_r(path);
+	if (t < 0)
+		return set_error_rrd(s);
+	*ret = t;
 	return 0;
 }
 
@@ -379,13 +581,9 @@ series_lookup(struct store *s, const char *host, char **path,
 		return 0;
 	}
 	if (stat(*path, &st) == 0) {
-		time_t t;
-
-		rrd_clear_error();
-		t = rrd_last_r(*path);
-		if (t < 0)
-			return set_error_rrd(s);
-		last = t;
+		r = file_last(s, *path, &last);
+		if (r < 0)
+			return r;
 	} else if (errno == ENOENT) {
 		r = create_file(s, host, *path, rec);
 		if (r < 0)
@@ -424,9 +622,55 @@ format_update(const struct record *rec, char *buf, size_t size)
 	return 0;
 }
 
+/* update_file() through rrdcached, for a sample at `when` formatted as arg. */
+static int
+update_cached(struct store *s, struct series_file *f, int64_t when, const char *arg)
+{
+	const char *argv[1] = { arg };
+	const char *name = cached_name(s, f->path);
+	time_t t;
+	int r;
+
+	/*
+	 * The daemon accepts samples for a file it holds an entry for even when
+	 * the file is gone, and loses them when it writes; a direct update would
+	 * fail instead. So look first: one stat() against a round trip.
+	 */
+	if (access(f->path, F_OK) < 0 && errno == ENOENT)
+		return -ENOENT;
+	r = cached_connect(s);
+	if (r < 0)
+		return r;
+	rrd_clear_error();
+	if (rrdc_update(name, 1, argv) == 0) {
+		f->last = when;
+		return 1;
+	}
+	r = cached_error(s);
+	if (r == -ENOTCONN)
+		return r;
+	/*
+	 * Someone else may have updated the file past our cached time, or we
+	 * did not know it yet. Have the daemon write out the samples it holds
+	 * for the file, then read the exact last update from the file.
+	 */
+	rrd_clear_error();
+	if (rrdc_flush(name) != 0)
+		return r;
+	rrd_clear_error();
+	t = rrd_last_r(f->path);
+	if (t >= 0 && t > f->last) {
+		f->last = t;
+		if (when <= f->last)
+			return 0;
+	}
+	return r;
+}
+
 /*
- * Hands rec to rrdtool. Returns 1 when written, 0 when the file turned out
- * to be newer than we knew, -ENOENT when it is gone, or -EIO.
+ * Hands rec to rrdtool, or to rrdcached. Returns 1 when written, 0 when the
+ * file turned out to be newer than we knew, -ENOENT when it is gone,
+ * -ENOTCONN when rrdcached cannot be reached, or -EIO.
  */
 static int
 update_file(struct store *s, struct series_file *f, const struct record *rec)
@@ -439,6 +683,8 @@ update_file(struct store *s, struct series_file *f, const struct record *rec)
 	r = format_update(rec, buf, sizeof(buf));
 	if (r < 0)
 		return set_error_errno(s, r);
+	if (s->rrdcached)
+		return update_cached(s, f, rec->time, buf);
 	rrd_clear_error();
 	if (rrd_update_r(f->path, NULL, 1, argv) == 0) {
 		f->last = rec->time;
@@ -506,7 +752,14 @@ store_write(struct store *s, const char *host, const struct record *rec)
 
 	if (!s || !rec || !name_is_valid(host) || !record_is_valid(rec))
 		return -EINVAL;
-	r = write_record(s, host, rec);
+	if (s->rrdcached) {
+		struct sigpipe_guard g;
+
+		sigpipe_block(&g);
+		r = write_record(s, host, rec);
+		sigpipe_restore(&g);
+	} else
+		r = write_record(s, host, rec);
 	if (r < 0)
 		s->stats.failed++;
 	else if (r == 0)

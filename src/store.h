@@ -6,6 +6,14 @@
  * temporary name and renamed into place. A sample whose time is not after
  * the file's last update (a restart, a clock stepped back) is skipped and
  * counted, never handed to rrdtool to fail. Nothing here logs.
+ *
+ * With an rrdcached address, files are created and updated through that
+ * daemon (librrd's client, one connection per process), which batches the
+ * disk writes. It must see the same files: over a UNIX socket it is given
+ * absolute paths, over TCP paths relative to its base directory, so it must
+ * then run with -b <datadir>. It must be able to write the files: run it as
+ * healthmond's user (or root). Every writer of these files must go through
+ * it, or its cache and the files disagree.
  */
 #ifndef HM_STORE_H
 #define HM_STORE_H
@@ -22,15 +30,28 @@ struct store_stats {
 	uint64_t updated;  /* samples written */
 	uint64_t skipped;  /* samples not after the file's last update */
 	uint64_t failed;   /* samples rrdtool refused, or I/O errors */
+	uint64_t connects; /* connections opened to rrdcached (the first included) */
 };
 
 /* datadir must exist; step_sec is the interval. Returns NULL only on bad arguments. */
 struct store *store_new(const char *datadir, unsigned step_sec);
 
 /*
- * Writes one record for host. Returns 1 when written, 0 when skipped as not
- * newer than the file's last update, -EINVAL for an invalid host or series
- * name, or -errno / -EIO on failure (store_last_error() then says why).
+ * The same, writing through the rrdcached at address ("unix:/path", "/path"
+ * or "host:port"; NULL: direct writes, as store_new()). Nothing is connected
+ * here: the first write connects, and a write after a lost connection
+ * reconnects. All stores of a process share librrd's one connection, so they
+ * should name the same daemon. Returns NULL only on bad arguments.
+ */
+struct store *store_new_cached(const char *datadir, unsigned step_sec,
+	const char *rrdcached);
+
+/*
+ * Writes one record for host. Returns 1 when written (or, through rrdcached,
+ * accepted into its cache), 0 when skipped as not newer than the file's last
+ * update, -EINVAL for an invalid host or series name, -ENOTCONN when rrdcached
+ * cannot be reached or the connection broke during the call, or -errno / -EIO
+ * on other failures (store_last_error() then says why).
  */
 int store_write(struct store *s, const char *host, const struct record *r);
 

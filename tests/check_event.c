@@ -40,7 +40,8 @@ END_TEST
 static const char *const kind_names[_EVENT_KIND_MAX] = {
 	"disk_space", "disk_inodes", "memory", "swap", "cpu", "load", "url_down",
 	"url_status", "url_slow", "url_content", "cert_expiring", "cert_expired",
-	"threshold", "unknown", "recovered",
+	"threshold", "unknown", "recovered", "host_silent", "spool_overflow",
+	"central_unreachable",
 };
 
 static bool
@@ -72,6 +73,12 @@ START_TEST(test_kind_names_and_ids)
 		"37f4fea246324816a846bb00363d3323");
 	ck_assert_str_eq(event_message_id(EVENT_RECOVERED),
 		"3e5f4890285342bb90ce675f787f5cab");
+	ck_assert_str_eq(event_message_id(EVENT_HOST_SILENT),
+		"10507fa4c3b643bcbe79e5022eca46f5");
+	ck_assert_str_eq(event_message_id(EVENT_SPOOL_OVERFLOW),
+		"a00176c5e4374258b4ff44f576938028");
+	ck_assert_str_eq(event_message_id(EVENT_CENTRAL_UNREACHABLE),
+		"f39eb96d37f1472585f10cbc97984328");
 }
 END_TEST
 
@@ -111,6 +118,15 @@ static const struct {
 	{ "memory", CHECK_UNKNOWN, NULL, NAN, EVENT_UNKNOWN },
 	{ "probe_up", CHECK_UNKNOWN, "connect", NAN, EVENT_UNKNOWN },
 	{ "nic_errors", CHECK_UNKNOWN, NULL, NAN, EVENT_UNKNOWN },
+	/* The daemon's own checks. */
+	{ "host_silent", CHECK_CRITICAL, NULL, 75, EVENT_HOST_SILENT },
+	{ "host_silent", CHECK_OK, NULL, 75, EVENT_RECOVERED },
+	{ "spool_overflow", CHECK_WARNING, NULL, 120, EVENT_SPOOL_OVERFLOW },
+	{ "spool_overflow", CHECK_CRITICAL, NULL, 120, EVENT_SPOOL_OVERFLOW },
+	{ "central", CHECK_CRITICAL, "connect", 300, EVENT_CENTRAL_UNREACHABLE },
+	{ "central", CHECK_WARNING, NULL, 300, EVENT_CENTRAL_UNREACHABLE },
+	{ "central", CHECK_OK, NULL, 0, EVENT_RECOVERED },
+	{ "host_silent_web", CHECK_CRITICAL, NULL, 1, EVENT_THRESHOLD },
 };
 
 START_TEST(test_kind_of)
@@ -158,6 +174,28 @@ make_event(enum event_kind kind, const char *check, const char *series,
 		.threshold = threshold,
 		.time = 1700000000,
 	};
+}
+
+/* What the central sends when a host goes quiet: no series, no field. */
+static struct event
+make_silent_event(enum check_state state, double value, double threshold)
+{
+	struct event ev = make_event(state == CHECK_OK ? EVENT_RECOVERED : EVENT_HOST_SILENT,
+		"host_silent", NULL, NULL, state, value, threshold);
+
+	return ev;
+}
+
+/* What an agent sends about its link to the central. */
+static struct event
+make_central_event(const char *reason)
+{
+	struct event ev = make_event(EVENT_CENTRAL_UNREACHABLE, "central", NULL, NULL,
+		CHECK_CRITICAL, 300, NAN);
+
+	ev.url = "https://central.example:8089";
+	ev.reason = reason;
+	return ev;
 }
 
 static struct event
@@ -258,6 +296,22 @@ START_TEST(test_format)
 		/* What the event lacks is left out, not printed as "(null)". */
 		{ make_event(EVENT_THRESHOLD, "t", "s", NULL, CHECK_CRITICAL, 3, NAN),
 			false, "Check 't' on s is critical: 3" },
+		/* The daemon's own checks. */
+		{ make_silent_event(CHECK_CRITICAL, 75, 60), false,
+			"Host web1 is silent: no data for 75 s (timeout 60 s)" },
+		{ make_silent_event(CHECK_CRITICAL, 375, 60), true,
+			"Host web1 is still silent: no data for 375 s (timeout 60 s)" },
+		{ make_silent_event(CHECK_OK, 412, NAN), false,
+			"Recovered: host web1 sends again after 412 s of silence" },
+		{ make_silent_event(CHECK_OK, NAN, NAN), false,
+			"Recovered: host web1 sends again" },
+		{ make_event(EVENT_SPOOL_OVERFLOW, "spool_overflow", NULL, NULL,
+			  CHECK_WARNING, 120, NAN),
+			false, "Spool on web1 overflowed: the oldest 120 records were dropped" },
+		{ make_central_event("connect"), false,
+			"Central https://central.example:8089 is unreachable for 300 s: connect" },
+		{ make_central_event(NULL), true,
+			"Central https://central.example:8089 is still unreachable for 300 s" },
 	};
 	char buf[512];
 
@@ -588,6 +642,12 @@ minimal_event(enum event_kind k)
 			10);
 	case EVENT_UNKNOWN:
 		return make_event(k, "memory", "memory", "used_pct", CHECK_UNKNOWN, NAN, NAN);
+	case EVENT_HOST_SILENT:
+		return make_silent_event(CHECK_CRITICAL, 75, 60);
+	case EVENT_SPOOL_OVERFLOW:
+		return make_event(k, "spool_overflow", NULL, NULL, CHECK_WARNING, 120, NAN);
+	case EVENT_CENTRAL_UNREACHABLE:
+		return make_central_event(NULL);
 	case EVENT_RECOVERED:
 	case _EVENT_KIND_MAX:
 	default:

@@ -4,17 +4,29 @@
  * layout as rrd_info_r() reports it, values read back through rrd_fetch_r()
  * (exactly, or identically on agent and central), skipping of stale samples
  * (also across a restart), name validation, recreation of a deleted file,
- * temporary files and failures.
+ * temporary files and failures. The same again through a real rrdcached that
+ * each test of the "rrdcached" case starts on a private UNIX socket and a
+ * loopback TCP port (skipped, saying so, when rrdcached is not installed):
+ * samples go to its cache, not the file, until the test flushes them; a lost
+ * connection fails one write without SIGPIPE and the next write reconnects.
  */
 #include <check.h>
 #include <dirent.h>
 #include <math.h>
+#include <netinet/in.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <rrd.h>
+#include <rrd_client.h>
 
 #include "common.h"
 #include "record.h"
@@ -628,11 +640,517 @@ START_TEST(test_not_an_rrd)
 }
 END_TEST
 
+START_TEST(test_new_cached_bad_arguments)
+{
+	_cleanup_(store_freep) struct store *s = NULL;
+	struct record rec = make_record(&schema_cpu, NULL, T0, 1);
+	_cleanup_free_ char *path = rrd_file(HOST, "cpu");
+
+	ck_assert_ptr_null(store_new_cached(datadir, 10, ""));
+	ck_assert_ptr_null(store_new_cached(datadir, 10, "unix:"));
+	ck_assert_ptr_null(store_new_cached(NULL, 10, "unix:/x"));
+	ck_assert_ptr_null(store_new_cached(datadir, 0, "unix:/x"));
+	/* No address: direct writes. */
+	s = store_new_cached(datadir, 10, NULL);
+	ck_assert_int_eq(store_write(s, HOST, &rec), 1);
+	rrd_clear_error();
+	ck_assert_int_eq(rrd_last_r(path), T0);
+	ck_assert_uint_eq(store_get_stats(s)->connects, 0);
+}
+END_TEST
+
+/* Blocked or pending SIGPIPE would betray a guard that did not clean up. */
+static void
+assert_sigpipe_clean(void)
+{
+	sigset_t mask, pending;
+
+	ck_assert_int_eq(pthread_sigmask(SIG_SETMASK, NULL, &mask), 0);
+	ck_assert_int_eq(sigismember(&mask, SIGPIPE), 0);
+	ck_assert_int_eq(sigpending(&pending), 0);
+	ck_assert_int_eq(sigismember(&pending, SIGPIPE), 0);
+}
+
+START_TEST(test_cached_unreachable)
+{
+	_cleanup_free_ char *address = xasprintf("unix:%s/nowhere.sock", base);
+	_cleanup_(store_freep) struct store *s = store_new_cached(datadir, 10, address);
+	_cleanup_free_ char *dir = xasprintf("%s/%s", datadir, HOST);
+	struct record rec = make_record(&schema_cpu, NULL, T0, 1);
+
+	ck_assert_ptr_nonnull(s);
+	ck_assert_int_eq(store_write(s, HOST, &rec), -ENOTCONN);
+	ck_assert_msg(strstr(store_last_error(s), "rrdcached"), "error '%s'",
+		store_last_error(s));
+	ck_assert_int_eq(store_write(s, HOST, &rec), -ENOTCONN);
+	ck_assert_uint_eq(store_get_stats(s)->failed, 2);
+	ck_assert_uint_eq(store_get_stats(s)->created, 0);
+	ck_assert_uint_eq(store_get_stats(s)->connects, 0);
+	ck_assert_uint_eq(store_series_count(s), 0);
+	ck_assert_int_le(count_entries(dir, ".rrd"), 0);
+	assert_sigpipe_clean();
+}
+END_TEST
+
+/*
+ * The rrdcached tests. Each starts its own daemon in the foreground, writing
+ * only under datadir (-B -b), never on its own before the test flushes (-w
+ * 3600), listening on a UNIX socket in base and a loopback TCP port.
+ */
+static const char *rrdcached_bin; /* found when the suite is built */
+static pid_t cached_pid = -1;
+static char *cached_unix;         /* owned: "unix:<base>/rrdcached.sock" */
+static char *cached_tcp;          /* owned: "127.0.0.1:<port>" */
+
+static char *
+find_program(const char *name)
+{
+	const char *path = getenv("PATH");
+	_cleanup_free_ char *dirs = xasprintf("%s:/usr/sbin:/usr/bin:/sbin:/bin",
+		path ? path : "");
+	char *save = NULL;
+
+	for (char *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+		_cleanup_free_ char *p = xasprintf("%s/%s", d, name);
+
+		if (*d && access(p, X_OK) == 0)
+			return TAKE_PTR(p);
+	}
+	return NULL;
+}
+
+static unsigned
+free_tcp_port(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	(void)close(fd);
+	return ntohs(sa.sin_port);
+}
+
+static bool
+can_connect(const struct sockaddr *sa, socklen_t len)
+{
+	int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	bool ok;
+
+	ck_assert_int_ge(fd, 0);
+	ok = connect(fd, sa, len) == 0;
+	(void)close(fd);
+	return ok;
+}
+
+/* Waits, up to 10 s, until the daemon answers on both addresses. */
+static void
+cached_wait_ready(void)
+{
+	struct sockaddr_un su = { .sun_family = AF_UNIX };
+	struct sockaddr_in si = { .sin_family = AF_INET,
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	const struct timespec pause = { .tv_nsec = 10 * 1000 * 1000 };
+
+	(void)snprintf(su.sun_path, sizeof(su.sun_path), "%s",
+		cached_unix + strlen("unix:"));
+	si.sin_port = htons((uint16_t)atoi(strrchr(cached_tcp, ':') + 1));
+	for (int i = 0; i < 1000; i++) {
+		int status;
+
+		ck_assert_msg(waitpid(cached_pid, &status, WNOHANG) == 0,
+			"rrdcached exited early: see %s/rrdcached.log", base);
+		if (can_connect((struct sockaddr *)&su, sizeof(su)) &&
+			can_connect((struct sockaddr *)&si, sizeof(si)))
+			return;
+		(void)nanosleep(&pause, NULL);
+	}
+	ck_abort_msg("rrdcached did not start listening in 10 s");
+}
+
+static void
+cached_start(void)
+{
+	_cleanup_free_ char *pid_file = xasprintf("%s/rrdcached.pid", base);
+	_cleanup_free_ char *log_file = xasprintf("%s/rrdcached.log", base);
+	pid_t parent = getpid();
+
+	cached_pid = fork();
+	ck_assert_int_ge(cached_pid, 0);
+	if (cached_pid == 0) {
+		/* It must not outlive a test that fails before its teardown. */
+		if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
+			_exit(127);
+		execl(rrdcached_bin, "rrdcached", "-g", "-l", cached_unix, "-l",
+			cached_tcp, "-p", pid_file, "-o", log_file, "-B", "-b", datadir,
+			"-w", "3600", "-f", "7200", (char *)NULL);
+		_exit(127);
+	}
+	cached_wait_ready();
+}
+
+/* SIGTERM: with no journal, rrdcached writes out everything it holds, then exits. */
+static void
+cached_stop(void)
+{
+	const struct timespec pause = { .tv_nsec = 10 * 1000 * 1000 };
+
+	if (cached_pid <= 0)
+		return;
+	ck_assert_int_eq(kill(cached_pid, SIGTERM), 0);
+	for (int i = 0; i < 1000; i++) {
+		if (waitpid(cached_pid, NULL, WNOHANG) == cached_pid) {
+			cached_pid = -1;
+			return;
+		}
+		(void)nanosleep(&pause, NULL);
+	}
+	(void)kill(cached_pid, SIGKILL);
+	(void)waitpid(cached_pid, NULL, 0);
+	cached_pid = -1;
+	ck_abort_msg("rrdcached did not exit within 10 s of SIGTERM");
+}
+
+static void
+setup_cached(void)
+{
+	setup();
+	cached_unix = xasprintf("unix:%s/rrdcached.sock", base);
+	cached_tcp = xasprintf("127.0.0.1:%u", free_tcp_port());
+	cached_start();
+}
+
+static void
+teardown_cached(void)
+{
+	/* The suite may run without fork (CK_FORK=no): leave no connection behind. */
+	(void)rrdc_disconnect();
+	/* What it still holds is of no interest now, and SIGTERM takes 0.7 s. */
+	if (cached_pid > 0) {
+		(void)kill(cached_pid, SIGKILL);
+		(void)waitpid(cached_pid, NULL, 0);
+		cached_pid = -1;
+	}
+	free(cached_unix);
+	free(cached_tcp);
+	cached_unix = cached_tcp = NULL;
+	teardown();
+}
+
+/* Has rrdcached write out what it holds for path (rrdtool flushcached does this). */
+static void
+cached_flush(const char *path)
+{
+	rrd_clear_error();
+	ck_assert_msg(rrdc_flush_if_daemon(cached_unix, path) == 0, "flush '%s': %s",
+		path, rrd_get_error());
+}
+
+static int64_t
+file_last(const char *path)
+{
+	time_t t;
+
+	rrd_clear_error();
+	t = rrd_last_r(path);
+	ck_assert_msg(t > 0, "rrd_last_r '%s': %s", path, rrd_get_error());
+	return t;
+}
+
+START_TEST(test_cached_values_read_back)
+{
+	static const unsigned steps[] = { 10, 1, 7 };
+	unsigned step = steps[_i];
+	_cleanup_(store_freep) struct store *s =
+		store_new_cached(datadir, step, cached_unix);
+	const struct schema *schemas[] = { &schema_cpu, &schema_memory };
+	int64_t t0 = T0 - T0 % step;
+
+	for (size_t i = 0; i < ELEMENTSOF(schemas); i++) {
+		const struct schema *sc = schemas[i];
+		_cleanup_free_ char *path = rrd_file(HOST, sc->kind);
+		rrd_value_t *data;
+
+		write_samples(s, sc, step, t0, exact_value);
+		/* rrdcached created the file and holds every sample so far. */
+		ck_assert_int_eq(file_last(path), t0 - 1);
+		cached_flush(path);
+		ck_assert_int_eq(file_last(path), t0 + (N_SAMPLES - 1) * (int64_t)step);
+		data = fetch_samples(path, sc, step, t0);
+		for (int k = 1; k < N_SAMPLES; k++) {
+			const rrd_value_t *row = &data[(size_t)(k - 1) * sc->n_fields];
+
+			for (size_t f = 0; f < sc->n_fields; f++)
+				assert_same_value(sc, k, f, row[f], exact_value(sc, k, f));
+		}
+		rrd_freemem(data);
+	}
+	ck_assert_uint_eq(store_get_stats(s)->created, 2);
+	ck_assert_uint_eq(store_get_stats(s)->updated, 2 * N_SAMPLES);
+	ck_assert_uint_eq(store_get_stats(s)->failed, 0);
+	ck_assert_uint_eq(store_get_stats(s)->connects, 1);
+	ck_assert_uint_eq(store_series_count(s), 2);
+	assert_sigpipe_clean();
+}
+END_TEST
+
+START_TEST(test_cached_layout)
+{
+	const struct layout *l = &layouts[_i];
+	_cleanup_(store_freep) struct store *s =
+		store_new_cached(datadir, l->step, cached_unix);
+	const struct schema *schemas[] = { &schema_cpu, &schema_memory, &schema_if };
+
+	for (size_t i = 0; i < ELEMENTSOF(schemas); i++) {
+		struct record rec = make_record(schemas[i], NULL, T0, 1);
+		_cleanup_free_ char *path = rrd_file(HOST, rec.series);
+
+		ck_assert_int_eq(store_write(s, HOST, &rec), 1);
+		cached_flush(path);
+		assert_layout(path, schemas[i], l);
+	}
+	ck_assert_uint_eq(store_get_stats(s)->created, ELEMENTSOF(schemas));
+	ck_assert_int_eq(count_entries(datadir, NULL), 1);
+}
+END_TEST
+
+/* Through rrdcached or not, the same records make the same bits. */
+START_TEST(test_cached_values_identical)
+{
+	_cleanup_free_ char *direct_dir = xasprintf("%s/direct", base);
+	_cleanup_(store_freep) struct store *direct = NULL;
+	_cleanup_(store_freep) struct store *cached =
+		store_new_cached(datadir, 10, cached_unix);
+	const struct schema *sc = &schema_memory;
+	_cleanup_free_ char *d_path = xasprintf("%s/%s/%s.rrd", direct_dir, HOST,
+		sc->kind);
+	_cleanup_free_ char *c_path = rrd_file(HOST, sc->kind);
+	rrd_value_t *d, *c;
+
+	ck_assert_int_eq(mkdir(direct_dir, 0755), 0);
+	direct = store_new(direct_dir, 10);
+	write_samples(direct, sc, 10, T0, awkward_value);
+	write_samples(cached, sc, 10, T0, awkward_value);
+	cached_flush(c_path);
+	d = fetch_samples(d_path, sc, 10, T0);
+	c = fetch_samples(c_path, sc, 10, T0);
+	for (int k = 1; k < N_SAMPLES; k++)
+		for (size_t f = 0; f < sc->n_fields; f++) {
+			size_t j = (size_t)(k - 1) * sc->n_fields + f;
+
+			assert_same_value(sc, k, f, c[j], d[j]);
+		}
+	rrd_freemem(d);
+	rrd_freemem(c);
+}
+END_TEST
+
+START_TEST(test_cached_stale_skipped)
+{
+	_cleanup_(store_freep) struct store *s = store_new_cached(datadir, 10, cached_unix);
+	struct record rec = make_record(&schema_memory, NULL, T0, 5);
+
+	ck_assert_int_eq(store_write(s, HOST, &rec), 1);
+	ck_assert_int_eq(store_write(s, HOST, &rec), 0);
+	rec.time = T0 - 10;
+	ck_assert_int_eq(store_write(s, HOST, &rec), 0);
+	rec.time = T0 + 10;
+	ck_assert_int_eq(store_write(s, HOST, &rec), 1);
+	ck_assert_uint_eq(store_get_stats(s)->skipped, 2);
+	ck_assert_uint_eq(store_get_stats(s)->updated, 2);
+	ck_assert_uint_eq(store_get_stats(s)->failed, 0);
+	ck_assert_str_eq(store_last_error(s), "");
+}
+END_TEST
+
+/*
+ * A restart, while rrdcached still holds the samples: the new store does not
+ * know the last update (T0 + 33, not a multiple of the step) until the daemon
+ * refuses a sample; that one and later stale ones are skipped, not failures.
+ */
+START_TEST(test_cached_restart)
+{
+	_cleanup_(store_freep) struct store *s = store_new_cached(datadir, 10, cached_unix);
+	_cleanup_free_ char *path = rrd_file(HOST, "load");
+	struct record rec = make_record(&schema_load, NULL, T0, 1);
+	static const int64_t first[] = { 0, 10, 20, 33 };
+
+	for (size_t k = 0; k < ELEMENTSOF(first); k++) {
+		rec.time = T0 + first[k];
+		ck_assert_int_eq(store_write(s, HOST, &rec), 1);
+	}
+	s = store_free(s);
+
+	s = store_new_cached(datadir, 10, cached_unix);
+	rec.time = T0 + 30;
+	ck_assert_int_eq(store_write(s, HOST, &rec), 0);
+	rec.time = T0 + 31;
+	ck_assert_int_eq(store_write(s, HOST, &rec), 0);
+	rec.time = T0 + 33;
+	ck_assert_int_eq(store_write(s, HOST, &rec), 0);
+	ck_assert_uint_eq(store_series_count(s), 0);
+	rec.time = T0 + 40;
+	ck_assert_int_eq(store_write(s, HOST, &rec), 1);
+	ck_assert_uint_eq(store_get_stats(s)->skipped, 3);
+	ck_assert_uint_eq(store_get_stats(s)->updated, 1);
+	ck_assert_uint_eq(store_get_stats(s)->created, 0);
+	ck_assert_uint_eq(store_get_stats(s)->failed, 0);
+	cached_flush(path);
+	ck_assert_int_eq(file_last(path), T0 + 40);
+}
+END_TEST
+
+START_TEST(test_cached_updated_behind_our_back)
+{
+	_cleanup_(store_freep) struct store *s = store_new_cached(datadir, 10, cached_unix);
+	_cleanup_free_ char *path = rrd_file(HOST, "uptime");
+	struct record rec = make_record(&schema_uptime, NULL, T0, 1);
+	const char *argv[] = { "1700000000:5" };
+
+	ck_assert_int_eq(store_write(s, HOST, &rec), 1);
+	/* Another writer, through the same daemon, moves past our cached time. */
+	rrd_clear_error();
+	ck_assert_msg(rrdc_update(path, 1, argv) == 0, "%s", rrd_get_error());
+	rec.time = 1700000000 - 10;
+	ck_assert_int_eq(store_write(s, HOST, &rec), 0);
+	rec.time = 1700000000 - 5;
+	ck_assert_int_eq(store_write(s, HOST, &rec), 0);
+	rec.time = 1700000000 + 10;
+	ck_assert_int_eq(store_write(s, HOST, &rec), 1);
+	ck_assert_uint_eq(store_get_stats(s)->skipped, 2);
+	ck_assert_uint_eq(store_get_stats(s)->failed, 0);
+	cached_flush(path);
+	ck_assert_int_eq(file_last(path), 1700000000 + 10);
+}
+END_TEST
+
+/*
+ * A file deleted while rrdcached still holds samples for it is created again,
+ * and the samples of the old file do not spoil the new one.
+ */
+START_TEST(test_cached_deleted_file_recreated)
+{
+	_cleanup_(store_freep) struct store *s = store_new_cached(datadir, 10, cached_unix);
+	_cleanup_free_ char *path = rrd_file(HOST, "swap");
+	_cleanup_free_ char *dir = xasprintf("%s/%s", datadir, HOST);
+	struct record rec = make_record(&schema_swap, NULL, T0, 1);
+
+	for (int k = 0; k < 3; k++) {
+		rec.time = T0 + 10 * k;
+		ck_assert_int_eq(store_write(s, HOST, &rec), 1);
+	}
+	ck_assert_int_eq(unlink(path), 0);
+	rec.time = T0 + 100;
+	ck_assert_int_eq(store_write(s, HOST, &rec), 1);
+	rec.time = T0 + 110;
+	ck_assert_int_eq(store_write(s, HOST, &rec), 1);
+	cached_flush(path);
+	ck_assert_int_eq(file_last(path), T0 + 110);
+
+	/* Even the host directory may go. */
+	test_rm_rf(dir);
+	rec.time = T0 + 120;
+	ck_assert_int_eq(store_write(s, HOST, &rec), 1);
+	cached_flush(path);
+	ck_assert_int_eq(file_last(path), T0 + 120);
+	ck_assert_uint_eq(store_get_stats(s)->created, 3);
+	ck_assert_uint_eq(store_get_stats(s)->updated, 6);
+	ck_assert_uint_eq(store_get_stats(s)->failed, 0);
+	ck_assert_uint_eq(store_series_count(s), 1);
+}
+END_TEST
+
+/*
+ * rrdcached goes away: the write that finds out fails (and the process does
+ * not die of SIGPIPE), writes fail while it is down, and the first write
+ * after it is back reconnects. Samples it held were written at its shutdown.
+ */
+START_TEST(test_cached_reconnect)
+{
+	_cleanup_(store_freep) struct store *s = store_new_cached(datadir, 10, cached_unix);
+	_cleanup_free_ char *path = rrd_file(HOST, "cpu");
+	struct record rec = make_record(&schema_cpu, NULL, T0, 1);
+
+	ck_assert_int_eq(store_write(s, HOST, &rec), 1);
+	rec.time = T0 + 10;
+	ck_assert_int_eq(store_write(s, HOST, &rec), 1);
+	cached_stop();
+	ck_assert_int_eq(file_last(path), T0 + 10);
+
+	rec.time = T0 + 20;
+	ck_assert_int_eq(store_write(s, HOST, &rec), -ENOTCONN);
+	assert_sigpipe_clean();
+	rec.time = T0 + 30;
+	ck_assert_int_eq(store_write(s, HOST, &rec), -ENOTCONN);
+	ck_assert_msg(strstr(store_last_error(s), "connect"), "error '%s'",
+		store_last_error(s));
+	ck_assert_uint_eq(store_get_stats(s)->failed, 2);
+	ck_assert_uint_eq(store_get_stats(s)->connects, 1);
+
+	cached_start();
+	rec.time = T0 + 40;
+	ck_assert_int_eq(store_write(s, HOST, &rec), 1);
+	ck_assert_uint_eq(store_get_stats(s)->connects, 2);
+	ck_assert_uint_eq(store_get_stats(s)->updated, 3);
+	ck_assert_uint_eq(store_get_stats(s)->failed, 2);
+	cached_flush(path);
+	ck_assert_int_eq(file_last(path), T0 + 40);
+	assert_sigpipe_clean();
+}
+END_TEST
+
+/* A restart between two writes costs nothing: librrd resends on a new connection. */
+START_TEST(test_cached_restart_between_writes)
+{
+	_cleanup_(store_freep) struct store *s = store_new_cached(datadir, 10, cached_unix);
+	_cleanup_free_ char *path = rrd_file(HOST, "cpu");
+	struct record rec = make_record(&schema_cpu, NULL, T0, 1);
+
+	ck_assert_int_eq(store_write(s, HOST, &rec), 1);
+	cached_stop();
+	cached_start();
+	rec.time = T0 + 10;
+	ck_assert_int_eq(store_write(s, HOST, &rec), 1);
+	ck_assert_uint_eq(store_get_stats(s)->failed, 0);
+	cached_flush(path);
+	ck_assert_int_eq(file_last(path), T0 + 10);
+	assert_sigpipe_clean();
+}
+END_TEST
+
+/* Over TCP the daemon is given names relative to its base directory, datadir. */
+START_TEST(test_cached_tcp)
+{
+	_cleanup_(store_freep) struct store *s = store_new_cached(datadir, 10, cached_tcp);
+	const struct schema *sc = &schema_cpu;
+	_cleanup_free_ char *path = rrd_file(HOST, sc->kind);
+	rrd_value_t *data;
+
+	write_samples(s, sc, 10, T0, exact_value);
+	ck_assert_uint_eq(store_get_stats(s)->created, 1);
+	ck_assert_uint_eq(store_get_stats(s)->failed, 0);
+	ck_assert_int_eq(file_last(path), T0 - 1);
+	cached_flush(path);
+	data = fetch_samples(path, sc, 10, T0);
+	for (int k = 1; k < N_SAMPLES; k++)
+		for (size_t f = 0; f < sc->n_fields; f++)
+			assert_same_value(sc, k, f, data[(size_t)(k - 1) * sc->n_fields + f],
+				exact_value(sc, k, f));
+	rrd_freemem(data);
+	ck_assert_int_eq(count_entries(datadir, NULL), 1);
+}
+END_TEST
+
 static Suite *
 store_suite(void)
 {
 	Suite *s = suite_create("store");
 	TCase *tc = tcase_create("store");
+	TCase *tc_cached;
+	_cleanup_free_ char *bin = find_program("rrdcached");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
@@ -653,7 +1171,30 @@ store_suite(void)
 	tcase_add_test(tc, test_unwritable);
 	tcase_add_test(tc, test_create_fails);
 	tcase_add_test(tc, test_not_an_rrd);
+	tcase_add_test(tc, test_new_cached_bad_arguments);
+	tcase_add_test(tc, test_cached_unreachable);
 	suite_add_tcase(s, tc);
+
+	if (!bin) {
+		fprintf(stderr, "SKIP: the rrdcached tests: rrdcached is not installed "
+				"(apt-get install rrdcached)\n");
+		return s;
+	}
+	rrdcached_bin = TAKE_PTR(bin);
+	tc_cached = tcase_create("rrdcached");
+	tcase_add_checked_fixture(tc_cached, setup_cached, teardown_cached);
+	tcase_set_timeout(tc_cached, 120);
+	tcase_add_loop_test(tc_cached, test_cached_values_read_back, 0, 3);
+	tcase_add_loop_test(tc_cached, test_cached_layout, 0, ELEMENTSOF(layouts));
+	tcase_add_test(tc_cached, test_cached_values_identical);
+	tcase_add_test(tc_cached, test_cached_stale_skipped);
+	tcase_add_test(tc_cached, test_cached_restart);
+	tcase_add_test(tc_cached, test_cached_updated_behind_our_back);
+	tcase_add_test(tc_cached, test_cached_deleted_file_recreated);
+	tcase_add_test(tc_cached, test_cached_reconnect);
+	tcase_add_test(tc_cached, test_cached_restart_between_writes);
+	tcase_add_test(tc_cached, test_cached_tcp);
+	suite_add_tcase(s, tc_cached);
 	return s;
 }
 
