@@ -27,7 +27,11 @@
 #include "record.h"
 #include "rules.h"
 #include "store.h"
+#include "writer.h"
 #include "util.h"
+
+/* Records waiting for the writer thread at most: minutes of a busy agent. */
+#define AGENT_WRITE_QUEUE_MAX 100000
 
 /* The first cycle comes within this delay, so restarted fleets spread out. */
 #define FIRST_CYCLE_JITTER_MAX_USEC (2 * USEC_PER_SEC)
@@ -37,7 +41,7 @@ struct agent {
 	char *hostname;                /* owned */
 	char *datadir;                 /* owned */
 	struct collector_set *collect; /* owned */
-	struct store *store;           /* owned */
+	struct writer *writer;         /* owned; owns the store */
 	struct periodic *timer;        /* owned */
 	struct probe_set *probes;      /* owned; NULL until started */
 	struct rules *rules;           /* owned */
@@ -46,6 +50,9 @@ struct agent {
 	struct complaint *collector_complaints; /* owned; one per collector */
 	size_t n_collector_complaints;
 	struct complaint store_complaint;
+	struct complaint queue_complaint;
+	uint64_t seen_failed;  /* writer failures already complained about */
+	uint64_t seen_dropped; /* writer queue drops already complained about */
 	struct agent_status status;
 	agent_cycle_fn on_cycle;
 	void *userdata; /* borrowed */
@@ -100,6 +107,7 @@ agent_new(const struct hm_conf *conf, struct agent **ret)
 {
 	_cleanup_(agent_freep) struct agent *a = xcalloc(1, sizeof(*a));
 	_cleanup_free_ char *hostdir = NULL;
+	struct store *store;
 	int r;
 
 	a->conf = conf;
@@ -112,9 +120,12 @@ agent_new(const struct hm_conf *conf, struct agent **ret)
 			"Cannot write RRD files under '%s' (set 'datadir' in the "
 			"configuration, or STATE_DIRECTORY)",
 			hostdir);
-	a->store = store_new_cached(a->datadir, conf->interval, conf->rrdcached);
-	if (!a->store)
+	store = store_new_cached(a->datadir, conf->interval, conf->rrdcached);
+	if (!store)
 		return log_err_errno(-EINVAL, "Cannot use data directory '%s'", a->datadir);
+	r = writer_new(store, AGENT_WRITE_QUEUE_MAX, &a->writer);
+	if (r < 0)
+		return log_err_errno(r, "Cannot start the RRD writer thread");
 	a->collect = collect_new(conf);
 	a->rules = rules_new(conf, a->hostname, on_event, a);
 	*ret = TAKE_PTR(a);
@@ -144,56 +155,60 @@ complain_collectors(struct agent *a, const struct collector_result *res, size_t 
 	}
 }
 
-/* Stores a record and feeds it to the checks; false when the write failed. */
-static bool
+/*
+ * Hands a record to the writer thread, the forwarder and the checks. A record
+ * the writer's queue has no room for is counted as dropped (see
+ * complain_store).
+ */
+static void
 handle_record(struct agent *a, const struct record *rec)
 {
-	int r = store_write(a->store, a->hostname, rec);
-
+	(void)writer_submit(a->writer, a->hostname, rec);
 	if (a->forward)
 		forward_record(a->forward, rec);
 	rules_feed(a->rules, rec);
-	return r >= 0;
 }
 
+/* Once a cycle: what the writer thread could not write since the last one. */
 static void
-complain_store(struct agent *a, uint64_t now, unsigned failures, unsigned total,
-	const char *failed_series)
+complain_store(struct agent *a, const struct writer_stats *st, uint64_t now)
 {
-	a->status.errors += failures;
-	if (failures)
+	uint64_t failed = st->failed - a->seen_failed, dropped = st->dropped - a->seen_dropped;
+
+	a->seen_failed = st->failed;
+	a->seen_dropped = st->dropped;
+	a->status.errors += failed + dropped;
+	if (failed)
 		log_complain(&a->store_complaint, now, LOG_ERR,
-			"Writing %u of %u RRD updates failed, first '%s': %s", failures, total,
-			failed_series, store_last_error(a->store));
+			"Writing %llu RRD updates failed, the last '%s': %s",
+			(unsigned long long)failed, st->last_failed_series, st->last_error);
 	else
 		log_complain_clear(&a->store_complaint, now, "RRD updates work again");
+	if (dropped)
+		log_complain(&a->queue_complaint, now, LOG_ERR,
+			"The RRD writer is %zu records behind: %llu records dropped",
+			st->queued, (unsigned long long)dropped);
+	else
+		log_complain_clear(&a->queue_complaint, now, "The RRD writer keeps up again");
 }
 
 static void
-write_records(struct agent *a, uint64_t now)
+write_records(struct agent *a)
 {
-	const char *failed_series = NULL;
-	unsigned failures = 0;
-
-	for (size_t i = 0; i < a->batch.n; i++) {
-		const struct record *rec = &a->batch.records[i];
-
-		if (handle_record(a, rec))
-			continue;
-		failures++;
-		if (!failed_series)
-			failed_series = rec->series;
-	}
-	complain_store(a, now, failures, (unsigned)a->batch.n, failed_series);
+	for (size_t i = 0; i < a->batch.n; i++)
+		handle_record(a, &a->batch.records[i]);
 }
 
 static void
-update_status(struct agent *a)
+update_status(struct agent *a, uint64_t now)
 {
 	struct rules_summary sum;
+	struct writer_stats st;
 
-	a->status.series = store_series_count(a->store);
-	a->status.skipped = store_get_stats(a->store)->skipped;
+	writer_get_stats(a->writer, &st);
+	complain_store(a, &st, now);
+	a->status.series = st.series;
+	a->status.skipped = st.skipped;
 	rules_get_summary(a->rules, &sum);
 	for (int i = 0; i < _CHECK_STATE_MAX; i++)
 		a->status.checks[i] = sum.count[i];
@@ -203,15 +218,13 @@ static void
 on_probe_result(const struct probe_result *res, void *userdata)
 {
 	struct agent *a = userdata;
-	uint64_t now = now_usec(CLOCK_MONOTONIC);
 
 	if (res->reason != PROBE_REASON_NONE)
 		log_debug("Probe '%s' failed (%s): %s", res->conf->name,
 			probe_reason_to_string(res->reason), res->error);
 	a->status.probes++;
-	/* STATUS= is brought up to date once a cycle, not per result. */
-	complain_store(a, now, handle_record(a, &res->record) ? 0 : 1, 1,
-		res->record.series);
+	/* Write failures and STATUS= are looked at once a cycle, not per result. */
+	handle_record(a, &res->record);
 }
 
 void
@@ -225,13 +238,13 @@ agent_run_cycle(struct agent *a)
 	a->batch.time = (int64_t)time(NULL);
 	a->status.errors += collect_run(a->collect, start, &a->batch, &res, &n_res);
 	complain_collectors(a, res, n_res, start);
-	write_records(a, start);
+	write_records(a);
 
 	rules_tick(a->rules, a->batch.time);
 
 	a->status.cycles++;
 	a->status.last_cycle_usec = now_usec(CLOCK_MONOTONIC) - start;
-	update_status(a);
+	update_status(a, start);
 	log_debug("Cycle %llu: %zu records in %llu us",
 		(unsigned long long)a->status.cycles, a->batch.n,
 		(unsigned long long)a->status.last_cycle_usec);
@@ -274,6 +287,13 @@ agent_start(struct agent *a, sd_event *e, agent_cycle_fn on_cycle, void *userdat
 	return 0;
 }
 
+void
+agent_flush(struct agent *a)
+{
+	writer_flush(a->writer);
+	update_status(a, now_usec(CLOCK_MONOTONIC));
+}
+
 const struct agent_status *
 agent_get_status(const struct agent *a)
 {
@@ -312,7 +332,8 @@ agent_free(struct agent *a)
 	a->forward = forward_free(a->forward);
 	rules_free(a->rules);
 	collect_free(a->collect);
-	store_free(a->store);
+	/* Writes what is still queued before the process goes. */
+	writer_free(a->writer);
 	record_batch_done(&a->batch);
 	free(a->collector_complaints);
 	free(a->hostname);

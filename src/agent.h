@@ -45,6 +45,9 @@ int agent_new(const struct hm_conf *conf, struct agent **ret);
 int agent_start(struct agent *a, sd_event *e, agent_cycle_fn on_cycle, void *userdata);
 /* Runs one cycle now (tests, and the daemon's first cycle). */
 void agent_run_cycle(struct agent *a);
+/* Waits until the writer thread has written every record handed to it, then
+ * brings the status up to date. */
+void agent_flush(struct agent *a);
 const struct agent_status *agent_get_status(const struct agent *a);
 /* The link to the central and the spool; false (ret untouched) without forwarding. */
 bool agent_get_forward_status(const struct agent *a, struct forward_status *ret);

@@ -312,8 +312,10 @@ event_format(const struct event *ev, char *buf, size_t size)
 				line_add(&l, " after %.0f s of silence", ev->value);
 			return;
 		}
-		line_add(&l, "Recovered: %s on %s", str_or(ev->check, "?"),
-			str_or(ev->series, "?"));
+		line_add(&l, "Recovered: %s", str_or(ev->check, "?"));
+		/* The daemon's own checks (central, spool_overflow) have no series. */
+		if (ev->series)
+			line_add(&l, " on %s", ev->series);
 		if (ev->url)
 			line_add(&l, " (%s)", ev->url);
 		line_add(&l, " is ok (was %s)",

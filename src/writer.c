@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -126,6 +127,7 @@ int
 writer_new(struct store *store, size_t max_queued, struct writer **ret)
 {
 	struct writer *w = xcalloc(1, sizeof(*w));
+	sigset_t all, old;
 	int r;
 
 	w->store = store;
@@ -133,7 +135,15 @@ writer_new(struct store *store, size_t max_queued, struct writer **ret)
 	(void)pthread_mutex_init(&w->lock, NULL);
 	(void)pthread_cond_init(&w->work, NULL);
 	(void)pthread_cond_init(&w->idle, NULL);
+	/*
+	 * The worker must never take a signal: the loop receives them through a
+	 * signalfd, which needs them blocked in every thread. A thread inherits
+	 * its creator's mask, so block everything around the creation.
+	 */
+	(void)sigfillset(&all);
+	(void)pthread_sigmask(SIG_SETMASK, &all, &old);
 	r = pthread_create(&w->thread, NULL, worker, w);
+	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (r != 0) {
 		store_free(store);
 		(void)pthread_mutex_destroy(&w->lock);

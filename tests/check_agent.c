@@ -63,6 +63,8 @@ START_TEST(test_cycle_writes_rrds)
 	ck_assert_str_eq(agent_hostname(a), "fixture-host");
 	ck_assert_str_eq(agent_datadir(a), dir);
 	agent_run_cycle(a);
+	/* RRD files are written by the writer thread. */
+	agent_flush(a);
 	st = agent_get_status(a);
 	ck_assert_uint_eq(st->cycles, 1);
 	ck_assert_uint_eq(st->errors, 0);
