@@ -201,7 +201,7 @@ for want in \
 	"could not fetch $URL" \
 	"curl -sS -v -o /dev/null --max-time 10 $URL" \
 	"The reason is connect:" \
-	"Subject: probe_up on probe-closed of hm-events is ok again" \
+	"Subject: probe_up on hm-events is ok again" \
 	"is back to ok from critical:"; do
 	grep -qF -- "$want" "$T/explained.txt" ||
 		fail "journalctl -x does not show '$want'"
