@@ -202,7 +202,8 @@ for want in \
 	"curl -sS -v -o /dev/null --max-time 10 $URL" \
 	"The reason is connect:" \
 	"Subject: probe_up on hm-events is ok again" \
-	"is back to ok from critical:"; do
+	"is back to ok from" \
+	"critical; the message above names the series"; do
 	grep -qF -- "$want" "$T/explained.txt" ||
 		fail "journalctl -x does not show '$want'"
 done
