@@ -6,13 +6,16 @@
  *
  *   loadgen run --url URL --tokens FILE --agents N [--seconds S] [--period P]
  *               [--series K] [--connections C] [--drain D] [--acked FILE]
+ *               [--sync-dir DIR]
  *   loadgen count --datadir DIR --acked FILE [--series K] [--period P]
  *                 [--interval I] [--verify-every M]
  *
  * run: agent i is "agent%05u" with the token the tokens file gives it
  * ("host token" lines). Each agent first sends one batch (the warm-up, which
  * makes the central create its RRD files; all agents at once, as fast as C
- * connections go), then every P seconds for S seconds a batch of K records
+ * connections go; then, with --sync-dir, it waits until the file system of
+ * DIR has written out what the warm-up dirtied: syncfs(2)), then every P
+ * seconds for S seconds a batch of K records
  * "if-eth0".."if-eth<K-1>" of kind "if" (8 values), with its own increasing
  * seq. Agents are spread evenly over the period. One libcurl multi handle
  * drives at most C easy handles, each reused, so connections are kept
@@ -37,6 +40,7 @@
 #define _GNU_SOURCE
 #include <curl/curl.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
@@ -135,6 +139,7 @@ struct conn {
 
 struct run {
 	const char *url;
+	const char *sync_dir;
 	unsigned n_agents, seconds, period, series, n_conns, drain;
 	struct agent *agents;
 	struct conn *conns;
@@ -467,6 +472,22 @@ cmd_run(struct run *r, const char *tokens, const char *acked_path)
 	printf("warmup_batches=%u\nwarmup_acked=%" PRIu64 "\nwarmup_failed=%" PRIu64 "\n",
 		r->n_agents, r->w_acked, r->w_failed);
 	printf("warmup_seconds=%.3f\n", (double)(mono_us() - t_start) / 1e6);
+	if (r->sync_dir) {
+		/*
+		 * Creating the files dirtied N x K x 750 KB of page cache; while the
+		 * kernel writes that out, every write (and fsync) waits behind it.
+		 * The steady run starts once it is done.
+		 */
+		uint64_t t_sync = mono_us();
+		int fd = open(r->sync_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+		if (fd < 0 || syncfs(fd) < 0)
+			die("syncfs '%s': %s", r->sync_dir, strerror(errno));
+		close(fd);
+		printf("settle_seconds=%.3f\n", (double)(mono_us() - t_sync) / 1e6);
+	}
+	/* The bench script starts measuring the central's CPU here. */
+	printf("steady_start=1\n");
 	fflush(stdout);
 
 	/* Steady run: agent i is due at phase i * P / N, then every P. */
@@ -754,6 +775,8 @@ main(int argc, char **argv)
 			r.n_conns = parse_uint(o, v, 1, CONNECTIONS_MAX);
 		else if (strcmp(o, "--drain") == 0)
 			r.drain = parse_uint(o, v, 1, 3600);
+		else if (strcmp(o, "--sync-dir") == 0)
+			r.sync_dir = v;
 		else if (strcmp(o, "--acked") == 0)
 			acked = v;
 		else if (strcmp(o, "--datadir") == 0)

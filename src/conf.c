@@ -332,13 +332,15 @@ parse_array(struct parse_ctx *p, const config_setting_t *s, const struct conf_ke
 }
 
 /*
- * libconfig 1.5 stores a decimal literal above INT_MAX that lacks the L
- * suffix as a truncated int (99999999999 reads as 1215752191), so a range
- * check after parsing could pass a wrong value. Scan the text for such
- * literals first, skipping strings and comments.
+ * Two libconfig 1.5 quirks are caught before it sees the text, scanning it
+ * with strings and comments skipped. It stores a decimal literal above
+ * INT_MAX that lacks the L suffix as a truncated int (99999999999 reads as
+ * 1215752191), so a range check after parsing could pass a wrong value. And
+ * on some bad @include directives it calls exit(), which would end a daemon
+ * reloading its configuration; healthmond's config has no use for them.
  */
 static int
-check_integer_literals(const char *text, const char *name, char **ret_error)
+prescan_text(const char *text, const char *name, char **ret_error)
 {
 	unsigned line = 1;
 
@@ -361,6 +363,11 @@ check_integer_literals(const char *text, const char *name, char **ret_error)
 			if (!end)
 				break;
 			s = end + 1;
+		} else if (*s == '@') {
+			*ret_error = xasprintf("%s:%u: directives such as @include are not "
+					       "supported",
+				name, line);
+			return -EINVAL;
 		} else if (isdigit((unsigned char)*s) &&
 			(s == text || !(isalnum((unsigned char)s[-1]) || s[-1] == '.' ||
 					s[-1] == '_'))) {
@@ -407,7 +414,7 @@ conf_load_string(const char *text, const char *name, struct hm_conf **ret,
 	config_t cfg;
 	int r;
 
-	r = check_integer_literals(text, name, ret_error);
+	r = prescan_text(text, name, ret_error);
 	if (r < 0)
 		return r;
 	config_init(&cfg);
@@ -435,7 +442,7 @@ conf_load(const char *path, struct hm_conf **ret, char **ret_error)
 			r == -EFBIG ? "larger than 1 MiB" : strerror(-r));
 		return r;
 	}
-	r = check_integer_literals(text, path, ret_error);
+	r = prescan_text(text, path, ret_error);
 	if (r < 0)
 		return r;
 	config_init(&cfg);

@@ -43,6 +43,9 @@
 #include "log.h"
 #include "util.h"
 
+#define INGEST_MAX_BATCHES 4096
+#define INGEST_MAX_EVENTS 20000
+
 #define MARK_FILE ".ingest-seq"
 #define MARK_TMP_FILE ".ingest-seq.tmp"
 #define MARK_FILE_MAX 64
@@ -850,8 +853,13 @@ ingest_new(const struct hm_conf *conf, const char *datadir, struct store *store,
 	in->userdata = userdata;
 	/* The body cap bounds the request; these bound what it may unpack into. */
 	in->limits.max_records = conf->central.max_records;
-	in->limits.max_batches = conf->central.max_records;
-	in->limits.max_events = conf->central.max_records;
+	/*
+	 * An agent coalesces at most 1000 batches into a request; events are
+	 * rare next to records. Tighter limits also bound what jansson
+	 * allocates for a hostile body of many tiny values.
+	 */
+	in->limits.max_batches = MIN(conf->central.max_records, INGEST_MAX_BATCHES);
+	in->limits.max_events = MIN(conf->central.max_records, INGEST_MAX_EVENTS);
 	if (conf->central.tokens_file) {
 		r = load_tokens_file(in, conf->central.tokens_file, ret_error);
 		if (r < 0)

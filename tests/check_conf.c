@@ -83,6 +83,8 @@ static const struct {
 	{ "\n# 99999999999 in a comment is fine\ninterval = 99999999999;\n",
 		"t.conf:3: integer 99999999999 is too large" },
 	{ "interval = 99999999999L;\n", "t.conf:1: 'interval' is 99999999999, must be" },
+	{ "# @include in a comment is fine\nhostname = \"@x\";\n@include \".\"\n",
+		"t.conf:3: directives such as @include are not supported" },
 	{ "interval = -5;\n", "t.conf:1: 'interval' is -5" },
 	{ "memory = true;\n", "t.conf:1: 'memory' must be a group" },
 	{ "memory = { enabled = 1; };\n", "t.conf:1: 'memory.enabled' must be true or false" },
