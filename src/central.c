@@ -63,26 +63,17 @@ struct central {
 
 /* Liveness table. */
 
+static const char *
+liveness_key(const void *element)
+{
+	return ((const struct liveness *)element)->name;
+}
+
 static bool
 liveness_index(const struct central *c, const char *name, size_t *ret_index)
 {
-	size_t lo = 0, hi = c->n_hosts;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int k = strcmp(name, c->hosts[mid].name);
-
-		if (k == 0) {
-			*ret_index = mid;
-			return true;
-		}
-		if (k < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	*ret_index = lo;
-	return false;
+	return sorted_find(c->hosts, c->n_hosts, sizeof(*c->hosts), name, liveness_key,
+		ret_index);
 }
 
 /* The entry of a valid host name, added (seen now) when it is new. */

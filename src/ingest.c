@@ -241,26 +241,23 @@ host_cmp(const void *key, const void *elem)
 }
 
 /* The index of name, or of where it would go, in *ret_index; true if found. */
+static const char *
+host_key(const void *element)
+{
+	return (*(struct host *const *)element)->name;
+}
+
+static const char *
+string_key(const void *element)
+{
+	return *(char *const *)element;
+}
+
 static bool
 host_index(const struct ingest *in, const char *name, size_t *ret_index)
 {
-	size_t lo = 0, hi = in->n_hosts;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(name, in->hosts[mid]->name);
-
-		if (c == 0) {
-			*ret_index = mid;
-			return true;
-		}
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	*ret_index = lo;
-	return false;
+	return sorted_find(in->hosts, in->n_hosts, sizeof(*in->hosts), name, host_key,
+		ret_index);
 }
 
 static struct host *
@@ -338,23 +335,8 @@ ingest_host_mark(const struct ingest *in, const char *host, uint64_t *ret)
 static bool
 series_index(const struct host *h, const char *name, size_t *ret_index)
 {
-	size_t lo = 0, hi = h->n_series;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(name, h->series[mid]);
-
-		if (c == 0) {
-			*ret_index = mid;
-			return true;
-		}
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	*ret_index = lo;
-	return false;
+	return sorted_find(h->series, h->n_series, sizeof(*h->series), name, string_key,
+		ret_index);
 }
 
 static void

@@ -328,6 +328,29 @@ name_sanitize(const char *s, char *buf, size_t size)
 		buf[0] = '_';
 }
 
+bool
+sorted_find(const void *base, size_t n, size_t size, const char *name,
+	const char *(*key)(const void *element), size_t *ret_index)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(name, key((const char *)base + mid * size));
+
+		if (c == 0) {
+			*ret_index = mid;
+			return true;
+		}
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	*ret_index = lo;
+	return false;
+}
+
 uint64_t
 now_usec(int clock_id)
 {

@@ -61,6 +61,14 @@ bool name_is_valid(const char *s);
 /* Copies s into buf (size > 0), replacing characters a name may not hold by '_'. */
 void name_sanitize(const char *s, char *buf, size_t size);
 
+/*
+ * Binary search for name in an array of n elements of `size` bytes sorted by
+ * the name key(element) gives. Returns true and the element's index, or
+ * false and the index where it would be inserted.
+ */
+bool sorted_find(const void *base, size_t n, size_t size, const char *name,
+	const char *(*key)(const void *element), size_t *ret_index);
+
 /* Monotonic and wall-clock time in microseconds. */
 uint64_t now_usec(int clock_id);
 

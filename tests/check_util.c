@@ -137,6 +137,28 @@ START_TEST(test_strv)
 }
 END_TEST
 
+static const char *
+string_key(const void *element)
+{
+	return *(char *const *)element;
+}
+
+START_TEST(test_sorted_find)
+{
+	static const char *const names[] = { "a1", "b2", "c3", "d4" };
+	size_t i = 99;
+
+	ck_assert(sorted_find(names, 4, sizeof(names[0]), "c3", string_key, &i));
+	ck_assert_uint_eq(i, 2);
+	ck_assert(!sorted_find(names, 4, sizeof(names[0]), "b", string_key, &i));
+	ck_assert_uint_eq(i, 1);
+	ck_assert(!sorted_find(names, 4, sizeof(names[0]), "z", string_key, &i));
+	ck_assert_uint_eq(i, 4);
+	ck_assert(!sorted_find(names, 0, sizeof(names[0]), "a1", string_key, &i));
+	ck_assert_uint_eq(i, 0);
+}
+END_TEST
+
 static Suite *
 util_suite(void)
 {
@@ -148,6 +170,7 @@ util_suite(void)
 	tcase_add_test(tc, test_names);
 	tcase_add_test(tc, test_paths_and_files);
 	tcase_add_test(tc, test_strv);
+	tcase_add_test(tc, test_sorted_find);
 	suite_add_tcase(s, tc);
 	return s;
 }
