@@ -87,8 +87,12 @@ struct store {
 	char last_error[256];
 };
 
-/* Stores using rrdcached: the last one freed closes librrd's connection. */
-static unsigned n_cached_stores;
+/*
+ * Stores using rrdcached: the last one freed closes librrd's connection. The
+ * agent's store writes on its writer thread and the central's on the loop;
+ * librrd serializes their calls on its one connection with a mutex of its own.
+ */
+static unsigned n_cached_stores; /* __atomic */
 
 static bool
 address_is_unix(const char *address)
@@ -113,7 +117,7 @@ store_new_cached(const char *datadir, unsigned step_sec, const char *rrdcached)
 	if (rrdcached) {
 		s->rrdcached = xstrdup(rrdcached);
 		s->cached_relative = !address_is_unix(rrdcached);
-		n_cached_stores++;
+		(void)__atomic_add_fetch(&n_cached_stores, 1, __ATOMIC_SEQ_CST);
 	}
 	return s;
 }
@@ -129,7 +133,7 @@ store_free(struct store *s)
 {
 	if (!s)
 		return NULL;
-	if (s->rrdcached && --n_cached_stores == 0)
+	if (s->rrdcached && __atomic_sub_fetch(&n_cached_stores, 1, __ATOMIC_SEQ_CST) == 0)
 		(void)rrdc_disconnect();
 	for (size_t i = 0; i < s->n_slots; i++)
 		free(s->files[i].path);
