@@ -39,6 +39,7 @@
 #include <microhttpd.h>
 
 #include "ingest.h"
+#include "tokens.h"
 #include "journal.h"
 #include "log.h"
 #include "util.h"
@@ -52,12 +53,6 @@
 #define TOKENS_FILE_MAX (16 * 1024 * 1024)
 /* What 429 and 503 tell agents to wait, in seconds. */
 #define RETRY_AFTER "30"
-
-struct token {
-	char host[NAME_MAX_LEN + 1];
-	unsigned char secret[INGEST_TOKEN_MAX]; /* zero-padded */
-	size_t len;
-};
 
 struct host {
 	char name[NAME_MAX_LEN + 1];
@@ -75,8 +70,7 @@ struct ingest {
 	const struct central_conf *conf; /* borrowed: owner is the daemon */
 	char *datadir;                   /* owned */
 	struct store *store;             /* borrowed: owner is the central */
-	struct token *tokens;            /* owned array; wiped on free */
-	size_t n_tokens;
+	struct tokens *tokens;           /* owned; NULL without a tokens file */
 	struct host **hosts;             /* owned: sorted by name */
 	size_t n_hosts;
 	size_t allocated_hosts;
@@ -112,124 +106,28 @@ ingest_stats_add(struct ingest_stats *a, const struct ingest_stats *b)
 		pa[i] += pb[i];
 }
 
-/* Tokens. */
-
-static bool
-token_char_ok(char c)
-{
-	return c > ' ' && c < 0x7f;
-}
+/* Tokens: parsed and compared in tokens.c. */
 
 int
 ingest_parse_tokens(struct ingest *in, const char *text, size_t *ret_n,
 	char **ret_error)
 {
-	_cleanup_free_ char *copy = xstrdup(text);
-	struct token *tokens = NULL;
-	size_t n = 0, line_no = 0;
-	char *rest = copy, *line;
-	int r = 0;
+	struct tokens *ts;
+	int r = tokens_parse(text, &ts, ret_error);
 
-	while ((line = strsep(&rest, "\n"))) {
-		char *host, *secret, *extra, *save = NULL;
-		struct token *t;
-
-		line_no++;
-		host = strtok_r(line, " \t\r", &save);
-		if (!host || host[0] == '#')
-			continue;
-		secret = strtok_r(NULL, " \t\r", &save);
-		extra = strtok_r(NULL, " \t\r", &save);
-		if (!secret || (extra && extra[0] != '#')) {
-			*ret_error = xasprintf("line %zu: want \"host token\"", line_no);
-			r = -EINVAL;
-			break;
-		}
-		if (!name_is_valid(host)) {
-			*ret_error = xasprintf("line %zu: '%s' is not a valid host name",
-				line_no, host);
-			r = -EINVAL;
-			break;
-		}
-		if (strlen(secret) < INGEST_TOKEN_MIN || strlen(secret) > INGEST_TOKEN_MAX) {
-			*ret_error = xasprintf("line %zu: the token of '%s' is not %d to %d "
-					       "characters long",
-				line_no, host, INGEST_TOKEN_MIN, INGEST_TOKEN_MAX);
-			r = -EINVAL;
-			break;
-		}
-		for (const char *p = secret; *p; p++)
-			if (!token_char_ok(*p))
-				r = -EINVAL;
-		if (r < 0) {
-			*ret_error = xasprintf("line %zu: the token of '%s' holds a "
-					       "character other than visible ASCII",
-				line_no, host);
-			break;
-		}
-		for (size_t i = 0; i < n; i++)
-			if (tokens[i].len == strlen(secret) &&
-				memcmp(tokens[i].secret, secret, tokens[i].len) == 0) {
-				*ret_error = xasprintf("line %zu: the token of '%s' is also "
-						       "given to '%s'",
-					line_no, host, tokens[i].host);
-				r = -EINVAL;
-			}
-		if (r < 0)
-			break;
-		tokens = xrealloc(tokens, (n + 1) * sizeof(*tokens));
-		t = &tokens[n++];
-		memset(t, 0, sizeof(*t));
-		strcpy(t->host, host);
-		t->len = strlen(secret);
-		memcpy(t->secret, secret, t->len);
-	}
-	explicit_bzero(copy, strlen(text));
-	if (r < 0) {
-		if (tokens)
-			explicit_bzero(tokens, n * sizeof(*tokens));
-		free(tokens);
+	if (r < 0)
 		return r;
-	}
-	if (in->tokens)
-		explicit_bzero(in->tokens, in->n_tokens * sizeof(*in->tokens));
-	free(in->tokens);
-	in->tokens = tokens;
-	in->n_tokens = n;
+	tokens_free(in->tokens);
+	in->tokens = ts;
 	if (ret_n)
-		*ret_n = n;
+		*ret_n = tokens_count(ts);
 	return 0;
 }
 
-/*
- * Compares the token against every configured one, every byte of each,
- * without a branch on the secret: the time taken says nothing about how
- * close a guess came, nor which entry matched.
- */
 const char *
 ingest_token_host(const struct ingest *in, const char *token)
 {
-	unsigned char buf[INGEST_TOKEN_MAX] = { 0 };
-	size_t len = token ? strlen(token) : 0;
-	size_t match = 0;
-	uint64_t found = 0;
-
-	if (len == 0 || len > INGEST_TOKEN_MAX)
-		return NULL;
-	memcpy(buf, token, len);
-	for (size_t i = 0; i < in->n_tokens; i++) {
-		const struct token *t = &in->tokens[i];
-		uint64_t diff = (uint64_t)(t->len ^ len), eq;
-
-		for (size_t k = 0; k < INGEST_TOKEN_MAX; k++)
-			diff |= (uint64_t)(buf[k] ^ t->secret[k]);
-		/* diff < 2^63, so diff - 1 has its top bit set only for diff == 0. */
-		eq = (diff - 1) >> 63;
-		match |= (size_t)(-(int64_t)(eq & ~found)) & i;
-		found |= eq;
-	}
-	explicit_bzero(buf, sizeof(buf));
-	return found ? in->tokens[match].host : NULL;
+	return tokens_host(in->tokens, token);
 }
 
 /* Hosts. */
@@ -866,9 +764,7 @@ ingest_free(struct ingest *in)
 	for (size_t i = 0; i < in->n_hosts; i++)
 		host_free(in->hosts[i]);
 	free(in->hosts);
-	if (in->tokens)
-		explicit_bzero(in->tokens, in->n_tokens * sizeof(*in->tokens));
-	free(in->tokens);
+	tokens_free(in->tokens);
 	free(in->datadir);
 	free(in);
 	return NULL;

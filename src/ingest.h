@@ -30,9 +30,7 @@
 #include "wire.h"
 
 #define INGEST_PATH "/api/v1/ingest"
-/* Tokens are 16 to 256 visible ASCII characters. */
-#define INGEST_TOKEN_MIN 16
-#define INGEST_TOKEN_MAX 256
+/* Tokens are TOKEN_LEN_MIN to TOKEN_LEN_MAX visible ASCII characters (tokens.h). */
 
 struct ingest;
 

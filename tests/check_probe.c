@@ -42,22 +42,6 @@ static char *tmpdir;
 static pid_t server_pid = -1;
 static unsigned port_http, port_https, port_short, port_self;
 
-static void
-run_command(char *const argv[])
-{
-	pid_t pid = fork();
-	int status;
-
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s %s failed",
-		argv[0], argv[1]);
-}
-
 /* Reads the server's "PORTS ..." line, waiting 10 s at most. */
 static void
 read_ports(int fd)
@@ -95,7 +79,7 @@ server_start(void)
 	int fds[2];
 
 	tmpdir = test_mkdtemp();
-	run_command((char *[]){ "sh", certs, tmpdir, NULL });
+	test_run_command((char *[]){ "sh", certs, tmpdir, NULL });
 	cert = xasprintf("%s/leaf.pem", tmpdir);
 	key = xasprintf("%s/leaf.key", tmpdir);
 	tls_short = xasprintf("short:%s/short.pem:%s/short.key", tmpdir, tmpdir);

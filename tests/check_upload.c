@@ -78,22 +78,6 @@ static struct {
 /* --- The stub ------------------------------------------------------------ */
 
 static void
-run_command(char *const argv[])
-{
-	pid_t pid = fork();
-	int status;
-
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s %s failed",
-		argv[0], argv[1]);
-}
-
-static void
 make_certs(void)
 {
 	_cleanup_free_ char *script = test_srcdir_path("tests/make-certs.sh");
@@ -108,8 +92,8 @@ make_certs(void)
 		"2>/dev/null";
 
 	certdir = test_mkdtemp();
-	run_command((char *[]){ "sh", script, certdir, NULL });
-	run_command((char *[]){ "sh", "-c", (char *)client, "sh", certdir, NULL });
+	test_run_command((char *[]){ "sh", script, certdir, NULL });
+	test_run_command((char *[]){ "sh", "-c", (char *)client, "sh", certdir, NULL });
 }
 
 /* Starts central-stub.py with args; returns its pid and port. */

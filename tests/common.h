@@ -15,6 +15,8 @@ char *test_srcdir_path(const char *relative);
 char *test_data_path(const char *relative);
 /* Writes text to dir/name, creating parent directories; aborts the test on failure. */
 void test_write_file(const char *dir, const char *name, const char *text);
+/* Runs argv (searched in PATH) and fails the test unless it exits 0. */
+void test_run_command(char *const argv[]);
 /* Runs the suite with the default runner; returns the process exit status. */
 int test_run_suite(Suite *s);
 
