@@ -9,7 +9,8 @@
  *
  * Sequence numbers never go back, also across restarts: at open the next
  * one follows the highest batch file, or the "state" file, whichever is
- * higher. The state file holds the sequence number of the newest batch ever
+ * higher; a spool with neither (new, or wiped) starts at the current time
+ * in microseconds, above any number an earlier spool can have reached. The state file holds the sequence number of the newest batch ever
  * written, and is rewritten (temporary file, fsync, rename, fsync of the
  * directory) only before the newest batch file is deleted, that is when the
  * spool becomes empty: until then that file itself is the record. So an ack
@@ -170,7 +171,7 @@ state_save(struct spool *s, uint64_t seq)
 	return write_durably(s->dir_fd, STATE_TMP_NAME, STATE_NAME, text, (size_t)len);
 }
 
-/* The state file's sequence number; 0 when there is none, -EBADMSG when damaged. */
+/* The state file's sequence number; -ENOENT when there is none, -EBADMSG when damaged. */
 static int
 state_load(struct spool *s, uint64_t *ret)
 {
@@ -179,12 +180,8 @@ state_load(struct spool *s, uint64_t *ret)
 	char text[32];
 	ssize_t n;
 
-	if (fd < 0) {
-		if (errno != ENOENT)
-			return -errno;
-		*ret = 0;
-		return 0;
-	}
+	if (fd < 0)
+		return -errno;
 	n = read(fd, text, sizeof(text) - 1);
 	if (n < 0)
 		return -errno;
@@ -335,12 +332,20 @@ spool_open(const char *dir, uint64_t max_bytes, struct spool **ret)
 	highest = s->n > 0 ? s->entries[s->n - 1].seq : 0;
 	highest = MAX(highest, s->highest_removed);
 	r = state_load(s, &state);
-	if (r == -EBADMSG) {
-		s->state_damaged = true;
+	if (r == -EBADMSG || (r == -ENOENT && highest == 0)) {
+		/*
+		 * A damaged state, or no trace of any batch: a new spool, or
+		 * one wiped by hand, whose old numbers the central may still
+		 * hold. Resume above anything sent before: the current time in
+		 * microseconds, never reached by one batch a second.
+		 */
+		s->state_damaged = r == -EBADMSG;
 		state = MAX(highest, now_usec(CLOCK_REALTIME));
 		/* Best effort: the next open need not jump again. */
 		(void)state_save(s, state);
-	} else if (r < 0)
+	} else if (r == -ENOENT)
+		state = 0;
+	else if (r < 0)
 		return r;
 	s->next_seq = MAX(highest, state) + 1;
 	*ret = TAKE_PTR(s);

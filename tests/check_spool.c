@@ -33,6 +33,12 @@ setup(void)
 {
 	dir = test_mkdtemp();
 	spooldir = xasprintf("%s/spool", dir);
+	/*
+	 * A spool that once counted to 0: numbering from 1 keeps the tests
+	 * readable. test_fresh_start opens one without any state.
+	 */
+	ck_assert_int_eq(mkdir(spooldir, 0700), 0);
+	test_write_file(spooldir, "state", "0\n");
 }
 
 static void
@@ -184,8 +190,12 @@ START_TEST(test_files)
 	(void)append(s, 0);
 	ck_assert(file_exists("00000000000000000001-30.batch"));
 	ck_assert(file_exists("00000000000000000002-0.batch"));
-	/* No temporary file, no state file while a batch holds the number. */
-	ck_assert_uint_eq(count_files(), 2);
+	/* No temporary file; the state is not rewritten while a batch holds the number. */
+	ck_assert_uint_eq(count_files(), 3);
+	ck_assert_int_eq(read_file_at(spooldir, "state", 100, &text, &len), 0);
+	ck_assert_str_eq(text, "0\n");
+	free(text);
+	text = NULL;
 	ck_assert_int_eq(read_file_at(spooldir, "00000000000000000001-30.batch", 100,
 				 &text, &len),
 		0);
@@ -235,7 +245,10 @@ START_TEST(test_seq_not_reused)
 
 	for (unsigned i = 1; i <= 3; i++)
 		(void)append(s, 1);
-	ck_assert(!file_exists("state"));
+	ck_assert_int_eq(read_file_at(spooldir, "state", 100, &state, &len), 0);
+	ck_assert_str_eq(state, "0\n");
+	free(state);
+	state = NULL;
 	ck_assert_int_eq(spool_ack(s, 3), 3);
 	ck_assert_int_eq(read_file_at(spooldir, "state", 100, &state, &len), 0);
 	ck_assert_str_eq(state, "3\n");
@@ -261,6 +274,30 @@ START_TEST(test_seq_not_reused)
 	s = spool_free(s);
 	s = open_spool(1 << 20);
 	ck_assert_uint_eq(spool_next_seq(s), 7);
+	spool_free(s);
+}
+END_TEST
+
+/*
+ * No batch and no state: a new spool, or one an administrator wiped while
+ * the central still holds its numbers. It starts above any of them.
+ */
+START_TEST(test_fresh_start)
+{
+	uint64_t now = now_usec(CLOCK_REALTIME), next;
+	struct spool *s;
+
+	test_rm_rf(spooldir);
+	s = open_spool(1 << 20);
+	next = spool_next_seq(s);
+	ck_assert_uint_gt(next, now);
+	ck_assert_uint_lt(next, now_usec(CLOCK_REALTIME) + 2);
+	(void)append(s, 1);
+	ck_assert_int_eq(spool_ack(s, next), 1);
+	s = spool_free(s);
+	/* The state took over: the same numbering, no new jump. */
+	s = open_spool(1 << 20);
+	ck_assert_uint_eq(spool_next_seq(s), next + 1);
 	spool_free(s);
 }
 END_TEST
@@ -318,7 +355,7 @@ START_TEST(test_overflow)
 	ck_assert_uint_eq(st.records, 90);
 	check_peek(s, 10, 1 << 20, 4, 2);
 	/* Exactly at the limit is not over it. */
-	ck_assert_uint_eq(count_files(), 2);
+	ck_assert_uint_eq(count_files(), 2 + 1);
 	/* A batch of the whole limit: everything else goes, the new one stays. */
 	ck_assert_uint_eq(append_sized(s, 7, 100, &loss), 6);
 	ck_assert_uint_eq(loss.batches, 2);
@@ -396,7 +433,7 @@ START_TEST(test_leftovers)
 	ck_assert(file_exists("sub.batch"));
 	ck_assert(!file_exists("state.tmp"));
 	ck_assert(!file_exists(".00000000000000000009-3.batch.tmp"));
-	ck_assert_uint_eq(count_files(), 4);
+	ck_assert_uint_eq(count_files(), 4 + 1);
 	ck_assert_int_eq(spool_ack(s, 2), 1);
 	check_peek(s, 10, 1 << 20, 4, 1);
 	spool_free(s);
@@ -416,7 +453,7 @@ START_TEST(test_duplicate_seq)
 	ck_assert_uint_eq(st.batches, 1);
 	ck_assert_uint_eq(st.cleaned, 1);
 	ck_assert_uint_eq(spool_next_seq(s), 4);
-	ck_assert_uint_eq(count_files(), 1);
+	ck_assert_uint_eq(count_files(), 1 + 1);
 	check_peek(s, 10, 1 << 20, 3, 1);
 	spool_free(s);
 }
@@ -523,6 +560,7 @@ spool_suite(void)
 	tcase_add_test(tc, test_files);
 	tcase_add_test(tc, test_reopen);
 	tcase_add_test(tc, test_seq_not_reused);
+	tcase_add_test(tc, test_fresh_start);
 	tcase_add_test(tc, test_state_damaged);
 	tcase_add_test(tc, test_overflow);
 	tcase_add_test(tc, test_too_big);

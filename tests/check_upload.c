@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -303,6 +304,13 @@ setup(void)
 	stub_control("{\"reset\": true}");
 	t.dir = test_mkdtemp();
 	test_write_file(t.dir, "token", "  " TOKEN " \n");
+	/* Spools that once counted to 0: batches numbered from 1 (check_spool tests a new one). */
+	for (size_t i = 0; i < 2; i++) {
+		_cleanup_free_ char *sub = xasprintf("%s/%s", t.dir, i ? "fwd.spool" : "spool");
+
+		ck_assert_int_eq(mkdir(sub, 0700), 0);
+		test_write_file(sub, "state", "0\n");
+	}
 	t.fc.url = xasprintf("http://127.0.0.1:%u/", stub_port);
 	t.fc.token_file = xasprintf("%s/token", t.dir);
 	t.fc.timeout = 10;

@@ -20,6 +20,14 @@ swap = { enabled = false; }; load = { enabled = false; };
 uptime = { enabled = false; }; disk_space = { enabled = false; };
 disk_io = { enabled = false; }; network = { enabled = false; };'
 
+# seed_spool DATADIR HOST: HOST's spool under DATADIR numbers its batches
+# from 1, as if it had counted to 0 before, so that marks read as batch
+# counts. A new spool starts at the current time in microseconds instead
+# (check_spool, and fleet.sh with a wiped spool).
+seed_spool() {
+	mkdir -p "$1/$2.spool" && echo 0 >"$1/$2.spool/state"
+}
+
 # token_of HOST: a token of 32 visible characters, different per host and run.
 token_of() {
 	printf 'tok-%s-%s-%08d' "$1" "$TEST_NAME" "$$" | head -c 200

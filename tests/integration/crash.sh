@@ -28,6 +28,8 @@ command -v curl >/dev/null || skip "curl is not installed"
 
 port=$(free_port) || fail "cannot pick a free port"
 mkdir -p "$T/central" "$T/a1" "$T/ovf"
+seed_spool "$T/a1" a1
+seed_spool "$T/ovf" ovf
 write_tokens "$T/tokens" a1 ovf
 write_conf "$T/central.conf" <<EOF
 hostname = "hub";

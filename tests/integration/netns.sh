@@ -70,6 +70,7 @@ central = { enabled = true; listen = [ "10.213.0.1:8089" ]; tokens_file = "$T/to
 EOF
 for h in a1 a2 a3; do
 	mkdir -p "$T/$h"
+	seed_spool "$T/$h" "$h"
 	write_conf "$T/$h.conf" <<EOF
 hostname = "$h";
 interval = 1;

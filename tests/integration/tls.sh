@@ -66,6 +66,7 @@ EOF
 # agent_conf NAME HOST FORWARD-KEYS
 agent_conf() {
 	mkdir -p "$T/$1"
+	seed_spool "$T/$1" "$2"
 	write_conf "$T/$1.conf" <<EOF
 hostname = "$2";
 interval = 1;
