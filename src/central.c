@@ -85,10 +85,7 @@ liveness_get(struct central *c, const char *name, uint64_t now)
 
 	if (liveness_index(c, name, &i))
 		return &c->hosts[i];
-	if (c->n_hosts == c->allocated_hosts) {
-		c->allocated_hosts = MAX(c->allocated_hosts * 2, (size_t)16);
-		c->hosts = xrealloc(c->hosts, c->allocated_hosts * sizeof(*c->hosts));
-	}
+	c->hosts = xgrow(c->hosts, &c->allocated_hosts, c->n_hosts, 16, sizeof(*c->hosts));
 	memmove(c->hosts + i + 1, c->hosts + i, (c->n_hosts - i) * sizeof(*c->hosts));
 	c->n_hosts++;
 	l = &c->hosts[i];

@@ -78,10 +78,7 @@ table_add(struct counter_table *t, const char *key)
 {
 	struct counter_entry *e;
 
-	if (t->n == t->allocated) {
-		t->allocated = t->allocated ? t->allocated * 2 : 8;
-		t->entries = xrealloc(t->entries, t->allocated * sizeof(*t->entries));
-	}
+	t->entries = xgrow(t->entries, &t->allocated, t->n, 8, sizeof(*t->entries));
 	e = &t->entries[t->n++];
 	*e = (struct counter_entry){ .key = xstrdup(key) };
 	return e;

@@ -263,11 +263,8 @@ added(struct forward *f)
 void
 forward_record(struct forward *f, const struct record *rec)
 {
-	if (f->n_records == f->records_allocated) {
-		f->records_allocated = MAX(f->records_allocated * 2, (size_t)64);
-		f->records = xrealloc(f->records,
-			f->records_allocated * sizeof(*f->records));
-	}
+	f->records = xgrow(f->records, &f->records_allocated, f->n_records, 64,
+		sizeof(*f->records));
 	f->records[f->n_records++] = *rec;
 	added(f);
 }
@@ -275,11 +272,8 @@ forward_record(struct forward *f, const struct record *rec)
 void
 forward_event(struct forward *f, const struct event *ev)
 {
-	if (f->n_events == f->events_allocated) {
-		f->events_allocated = MAX(f->events_allocated * 2, (size_t)16);
-		f->events = xrealloc(f->events,
-			f->events_allocated * sizeof(*f->events));
-	}
+	f->events = xgrow(f->events, &f->events_allocated, f->n_events, 16,
+		sizeof(*f->events));
 	event_copy(&f->events[f->n_events++], ev);
 	added(f);
 }

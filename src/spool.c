@@ -55,6 +55,13 @@ struct spool {
 	uint64_t bytes, records, max_bytes;
 	uint64_t next_seq;
 	uint64_t highest_removed; /* of damaged batch files removed at open */
+	/*
+	 * Batches up to pinned are being sent; those the overflow deleted
+	 * meanwhile wait in unsure until the answer tells if they are lost.
+	 */
+	uint64_t pinned;
+	struct entry *unsure;     /* owned */
+	size_t n_unsure, unsure_allocated;
 	unsigned cleaned, foreign;
 	bool state_damaged;
 };
@@ -364,6 +371,17 @@ spool_count(const struct spool *s)
 	return s->n - s->head;
 }
 
+static void
+loss_add(struct spool_loss *loss, const struct entry *e)
+{
+	if (loss->batches == 0)
+		loss->first_seq = e->seq;
+	loss->last_seq = e->seq;
+	loss->batches++;
+	loss->records += e->records;
+	loss->bytes += e->size;
+}
+
 /*
  * Deletes the oldest batch and adds it to loss (may be NULL). Before the
  * newest batch on disk goes, the state file takes over its number.
@@ -383,14 +401,8 @@ remove_oldest(struct spool *s, struct spool_loss *loss)
 	batch_name(e->seq, e->records, name);
 	if (unlinkat(s->dir_fd, name, 0) < 0 && errno != ENOENT)
 		return -errno;
-	if (loss) {
-		if (loss->batches == 0)
-			loss->first_seq = e->seq;
-		loss->last_seq = e->seq;
-		loss->batches++;
-		loss->records += e->records;
-		loss->bytes += e->size;
-	}
+	if (loss)
+		loss_add(loss, e);
 	s->bytes -= e->size;
 	s->records -= e->records;
 	s->head++;
@@ -424,9 +436,18 @@ spool_append(struct spool *s, uint64_t seq, const char *text, size_t len,
 	s->bytes += len;
 	s->records += records;
 	/* The new batch fits alone, so this stops before reaching it. */
-	while (s->bytes > s->max_bytes && spool_count(s) > 1)
-		if (remove_oldest(s, &loss) < 0)
+	while (s->bytes > s->max_bytes && spool_count(s) > 1) {
+		struct entry oldest = s->entries[s->head];
+		bool sent = oldest.seq <= s->pinned;
+
+		if (remove_oldest(s, sent ? NULL : &loss) < 0)
 			break; /* over the limit rather than losing more than needed */
+		if (sent) {
+			s->unsure = xgrow(s->unsure, &s->unsure_allocated, s->n_unsure, 8,
+				sizeof(*s->unsure));
+			s->unsure[s->n_unsure++] = oldest;
+		}
+	}
 	if (ret_loss)
 		*ret_loss = loss;
 	return 0;
@@ -518,6 +539,25 @@ spool_ack(struct spool *s, uint64_t up_to_seq)
 	return n;
 }
 
+void
+spool_pin(struct spool *s, uint64_t last_seq)
+{
+	s->pinned = last_seq;
+}
+
+void
+spool_unpin(struct spool *s, uint64_t acked, struct spool_loss *ret_loss)
+{
+	struct spool_loss loss = { 0 };
+
+	for (size_t i = 0; i < s->n_unsure; i++)
+		if (s->unsure[i].seq > acked)
+			loss_add(&loss, &s->unsure[i]);
+	s->n_unsure = 0;
+	s->pinned = 0;
+	*ret_loss = loss;
+}
+
 int
 spool_drop_oldest(struct spool *s, struct spool_loss *ret_loss)
 {
@@ -558,6 +598,7 @@ spool_free(struct spool *s)
 	if (s->dir_fd >= 0)
 		(void)close(s->dir_fd);
 	free(s->entries);
+	free(s->unsure);
 	free(s);
 	return NULL;
 }

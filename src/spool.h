@@ -57,10 +57,10 @@ struct spool_batch {
  * Leftover temporary files, empty batch files and misnamed ones are removed
  * and counted in spool_stats.cleaned; other files are left alone. The next
  * sequence number follows the highest batch on disk or the state file,
- * whichever is higher; a new spool starts at 1. When the state file is
- * unreadable, numbering jumps to the current time in microseconds, which is
- * above anything counting one per batch can have reached, and state_damaged
- * says so. Returns 0 or -errno.
+ * whichever is higher. A spool with neither (new, or wiped by hand), or
+ * whose state file is unreadable (state_damaged says so), starts at the
+ * current time in microseconds, above anything an earlier spool counting one
+ * per batch can have reached. Returns 0 or -errno.
  */
 int spool_open(const char *dir, uint64_t max_bytes, struct spool **ret);
 
@@ -99,6 +99,19 @@ void spool_batches_free(struct spool_batch *b, size_t n);
  * (those before it are gone, it and those after stay).
  */
 int spool_ack(struct spool *s, uint64_t up_to_seq);
+
+/*
+ * Batches up to last_seq are being sent. Until spool_unpin(), the overflow
+ * of spool_append() still deletes them when they are the oldest, but leaves
+ * them out of its loss: whether the central has them is not known yet.
+ */
+void spool_pin(struct spool *s, uint64_t last_seq);
+/*
+ * The request ended; the central has every batch up to acked (0 when it
+ * failed). Hands the pinned batches that the overflow deleted and the
+ * central does not have to *ret_loss (all zero when none).
+ */
+void spool_unpin(struct spool *s, uint64_t acked, struct spool_loss *ret_loss);
 
 /* Deletes the oldest batch unsent (a batch the central refuses); -ENOENT if empty. */
 int spool_drop_oldest(struct spool *s, struct spool_loss *ret_loss);

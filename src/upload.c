@@ -460,6 +460,7 @@ start_request(struct upload *u)
 	}
 	u->in_flight = true;
 	u->st.requests++;
+	spool_pin(u->spool, u->req_last);
 }
 
 static void
@@ -609,6 +610,28 @@ transport_reason(CURLcode code)
 	}
 }
 
+/*
+ * The spool overflowed while the request was in flight and deleted some of
+ * its batches: those the central did not take are lost, the rest are not.
+ */
+static void
+settle_pinned(struct upload *u, CURLcode code, long status)
+{
+	struct spool_loss loss;
+	uint64_t acked = 0;
+
+	if (code != CURLE_OK || status < 200 || status > 299 || parse_ack(u, &acked) < 0)
+		acked = 0;
+	spool_unpin(u->spool, MIN(acked, u->req_last), &loss);
+	if (loss.batches == 0)
+		return;
+	log_warning("Spool full: %llu batches (numbers %llu..%llu, %llu records) were "
+		    "dropped while being sent, and the central did not take them",
+		(unsigned long long)loss.batches, (unsigned long long)loss.first_seq,
+		(unsigned long long)loss.last_seq, (unsigned long long)loss.records);
+	report_loss(u, &loss, "spool_full");
+}
+
 static void
 on_done(CURL *easy, CURLcode code, void *userdata)
 {
@@ -618,12 +641,14 @@ on_done(CURL *easy, CURLcode code, void *userdata)
 	u->in_flight = false;
 	free(u->body);
 	u->body = NULL;
+	if (code == CURLE_OK)
+		(void)sym_curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+	settle_pinned(u, code, status);
 	if (code != CURLE_OK) {
 		fail(u, false, transport_reason(code), "%s",
 			u->errbuf[0] ? u->errbuf : sym_curl_easy_strerror(code));
 		return;
 	}
-	(void)sym_curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
 	if (status >= 200 && status <= 299)
 		handle_ack(u, status);
 	else if (status == 400 || status == 413 || status == 422)

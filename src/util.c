@@ -55,6 +55,17 @@ xrealloc(void *old, size_t size)
 	return p;
 }
 
+void *
+xgrow(void *p, size_t *allocated, size_t n, size_t min_alloc, size_t size)
+{
+	if (n < *allocated)
+		return p;
+	*allocated = MAX(MAX(*allocated * 2, min_alloc), n + 1);
+	if (*allocated > SIZE_MAX / size)
+		oom(SIZE_MAX);
+	return xrealloc(p, *allocated * size);
+}
+
 char *
 xstrdup(const char *s)
 {

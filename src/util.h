@@ -18,6 +18,11 @@
 void *xmalloc(size_t size);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t size);
+/*
+ * An array p of *allocated elements of size bytes, grown when it holds n
+ * (doubling, at least min_alloc) so that element n fits.
+ */
+void *xgrow(void *p, size_t *allocated, size_t n, size_t min_alloc, size_t size);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) _printf_(1, 2);

@@ -365,6 +365,36 @@ START_TEST(test_overflow)
 }
 END_TEST
 
+/*
+ * Batches 1..3 are being sent when the overflow deletes 1 and 2: no loss
+ * yet. The central acks up to 1: batch 2 is the loss, and only it.
+ */
+START_TEST(test_overflow_pinned)
+{
+	_cleanup_(spool_freep) struct spool *s = open_spool(100);
+	struct spool_loss loss;
+
+	for (unsigned i = 1; i <= 3; i++)
+		(void)append_sized(s, 10 * i, 30, NULL);
+	spool_pin(s, 3);
+	(void)append_sized(s, 40, 60, &loss);
+	ck_assert_uint_eq(loss.batches, 0);
+	check_peek(s, 10, 1 << 20, 3, 2);
+	spool_unpin(s, 1, &loss);
+	ck_assert_uint_eq(loss.batches, 1);
+	ck_assert_uint_eq(loss.first_seq, 2);
+	ck_assert_uint_eq(loss.last_seq, 2);
+	ck_assert_uint_eq(loss.records, 20);
+	ck_assert_uint_eq(loss.bytes, 30);
+	/* Unpinned: the next overflow is a loss at once. */
+	(void)append_sized(s, 50, 40, &loss);
+	ck_assert_uint_eq(loss.batches, 1);
+	ck_assert_uint_eq(loss.first_seq, 3);
+	spool_unpin(s, 0, &loss);
+	ck_assert_uint_eq(loss.batches, 0);
+}
+END_TEST
+
 START_TEST(test_too_big)
 {
 	_cleanup_(spool_freep) struct spool *s = open_spool(100);
@@ -563,6 +593,7 @@ spool_suite(void)
 	tcase_add_test(tc, test_fresh_start);
 	tcase_add_test(tc, test_state_damaged);
 	tcase_add_test(tc, test_overflow);
+	tcase_add_test(tc, test_overflow_pinned);
 	tcase_add_test(tc, test_too_big);
 	tcase_add_test(tc, test_peek_limits);
 	tcase_add_test(tc, test_leftovers);

@@ -373,7 +373,7 @@ add_batches(unsigned n)
 }
 
 static void
-add_padded_batch(size_t size)
+add_padded_batch(size_t size, struct spool_loss *loss)
 {
 	uint64_t seq = spool_next_seq(t.spool);
 	_cleanup_free_ char *pad = xmalloc(size + 1);
@@ -384,7 +384,7 @@ add_padded_batch(size_t size)
 	text = xasprintf("{\"seq\":%" PRIu64
 			 ",\"records\":[],\"events\":[],\"pad\":\"%s\"}",
 		seq, pad);
-	ck_assert_int_eq(spool_append(t.spool, seq, text, strlen(text), 0, NULL), 0);
+	ck_assert_int_eq(spool_append(t.spool, seq, text, strlen(text), 0, loss), 0);
 }
 
 static struct upload_status
@@ -529,7 +529,7 @@ START_TEST(test_coalesce_bytes)
 	start();
 	/* 400 KiB each: two fit in a request of 1 MiB, three do not. */
 	for (unsigned i = 0; i < 5; i++)
-		add_padded_batch(400 * 1024);
+		add_padded_batch(400 * 1024, NULL);
 	upload_kick(t.u);
 	ck_assert(run_until(spool_empty));
 	log = stub_log();
@@ -900,6 +900,56 @@ START_TEST(test_free_in_flight)
 }
 END_TEST
 
+/*
+ * The spool overflows while a request is in flight and deletes two of its
+ * batches. The central takes the request: nothing was lost. (The answer is
+ * delayed so that the overflow surely comes first; the request was built
+ * and its batches pinned at upload_kick().)
+ */
+static void
+overflow_in_flight(const char *control)
+{
+	_cleanup_free_ char *path = xasprintf("%s/spool", t.dir);
+	struct spool_loss loss;
+
+	stub_control(control);
+	ck_assert_int_eq(spool_open(path, 4000, &t.spool), 0);
+	new_upload();
+	add_padded_batch(1500, NULL);
+	add_padded_batch(1500, NULL);
+	upload_kick(t.u);
+	ck_assert_uint_eq(status().requests, 1);
+	for (unsigned i = 0; i < 2; i++) {
+		add_padded_batch(1500, &loss);
+		/* Pinned: deleted, but not (yet) a loss. */
+		ck_assert_uint_eq(loss.batches, 0);
+	}
+	ck_assert_uint_eq(status().spool_batches, 2);
+	ck_assert(run_until(spool_empty));
+}
+
+START_TEST(test_overflow_in_flight_taken)
+{
+	overflow_in_flight("{\"delay\": 1}");
+	ck_assert_uint_eq(t.n_losses, 0);
+	ck_assert_uint_eq(status().dropped_batches, 0);
+	ck_assert_uint_eq(stub_requests(), 2);
+}
+END_TEST
+
+/* The same, but the central fails the request: now the two are lost. */
+START_TEST(test_overflow_in_flight_failed)
+{
+	overflow_in_flight("{\"delay\": 1, \"status\": 503, \"fail_count\": 1}");
+	ck_assert_uint_eq(t.n_losses, 1);
+	ck_assert_str_eq(t.loss_reasons[0], "spool_full");
+	ck_assert_uint_eq(t.losses[0].batches, 2);
+	ck_assert_uint_eq(t.losses[0].first_seq, 1);
+	ck_assert_uint_eq(t.losses[0].last_seq, 2);
+	ck_assert_uint_eq(status().dropped_batches, 2);
+}
+END_TEST
+
 START_TEST(test_token_file)
 {
 	_cleanup_free_ char *path = xasprintf("%s/spool", t.dir);
@@ -1130,6 +1180,8 @@ upload_suite(void)
 	tcase_add_test(up, test_tls_untrusted);
 	tcase_add_test(up, test_too_large);
 	tcase_add_test(up, test_poison);
+	tcase_add_test(up, test_overflow_in_flight_taken);
+	tcase_add_test(up, test_overflow_in_flight_failed);
 	tcase_add_test(up, test_refuses_everything);
 	tcase_add_test(up, test_refuses_version);
 	tcase_add_test(up, test_unauthorized);

@@ -264,9 +264,9 @@ ok "spool full: $(full_line | sed 's/.*: dropped/dropped/')"
 # The flood stops (the probe fails for good, the checks stay critical):
 # once small batches come again and the spool has room for a dozen of them
 # (at the latest when they have pushed out one more big batch), the central
-# may come. Else a batch appended while the first upload is in flight
-# evicts a batch of that upload, which the agent then counts and reports
-# as lost although the central takes it (a daemon bug, not tested here).
+# may come, so that the batches lost and those kept are told apart by the
+# central's RRD. (A batch evicted while an upload carries it counts as lost
+# only if the central does not take it: check_upload tests that.)
 stop_pid "$flap" TERM || true
 # shellcheck disable=SC2317 # called through wait_for
 calm() {
