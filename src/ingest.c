@@ -13,8 +13,8 @@
  *   6. batches in order, each applied once: a batch at or below the host's
  *      mark is a duplicate; records go to the store (a sample not newer
  *      than its file is a duplicate sample), events to the journal;
- *   7. the new mark is written to <datadir>/<host>/.ingest-seq (temporary
- *      file, fsync, rename, fsync of the directory) before the 200.
+ *   7. the new mark is written to <datadir>/<host>/.ingest-seq and flushed
+ *      to disk (mark.c) before the 200.
  * A store failure stops at that batch and answers 503 with the mark so far:
  * the agent keeps the batch and sends it again; what was written of it is
  * then skipped as duplicate samples.
@@ -39,6 +39,7 @@
 #include <microhttpd.h>
 
 #include "ingest.h"
+#include "mark.h"
 #include "tokens.h"
 #include "journal.h"
 #include "log.h"
@@ -47,9 +48,6 @@
 #define INGEST_MAX_BATCHES 4096
 #define INGEST_MAX_EVENTS 20000
 
-#define MARK_FILE ".ingest-seq"
-#define MARK_TMP_FILE ".ingest-seq.tmp"
-#define MARK_FILE_MAX 64
 #define TOKENS_FILE_MAX (16 * 1024 * 1024)
 /* What 429 and 503 tell agents to wait, in seconds. */
 #define RETRY_AFTER "30"
@@ -279,77 +277,14 @@ series_load(const struct ingest *in, struct host *h)
 	(void)closedir(d);
 }
 
-/* Marks. */
-
-static int
-read_mark(const char *datadir, const char *host, uint64_t *ret)
-{
-	_cleanup_free_ char *path = xasprintf("%s/%s/" MARK_FILE, datadir, host);
-	_cleanup_free_ char *text = NULL;
-	size_t len;
-	int r;
-
-	r = read_file_at(NULL, path, MARK_FILE_MAX, &text, &len);
-	if (r < 0)
-		return r;
-	if (len > 0 && text[len - 1] == '\n')
-		text[len - 1] = '\0';
-	r = safe_atou64(text, ret);
-	return r < 0 ? -EBADMSG : 0;
-}
-
-static int
-write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t k = write(fd, buf, len);
-
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		buf += k;
-		len -= (size_t)k;
-	}
-	return 0;
-}
-
-/* Writes the mark durably: a temporary file, fsync, rename, fsync of the directory. */
+/* Marks: the host's directory is made first, for a host new to this datadir. */
 static int
 write_mark(const char *datadir, const char *host, uint64_t mark)
 {
 	_cleanup_free_ char *dir = xasprintf("%s/%s", datadir, host);
-	_cleanup_free_ char *tmp = xasprintf("%s/" MARK_TMP_FILE, dir);
-	_cleanup_free_ char *path = xasprintf("%s/" MARK_FILE, dir);
-	_cleanup_close_ int fd = -1, dfd = -1;
-	char buf[32];
-	int r, n;
+	int r = mkdir_p(dir, 0755);
 
-	r = mkdir_p(dir, 0755);
-	if (r < 0)
-		return r;
-	n = snprintf(buf, sizeof(buf), "%" PRIu64 "\n", mark);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0)
-		return -errno;
-	r = write_all(fd, buf, (size_t)n);
-	if (r >= 0 && fsync(fd) < 0)
-		r = -errno;
-	if (r >= 0 && close(TAKE_FD(fd)) < 0)
-		r = -errno;
-	if (r >= 0 && rename(tmp, path) < 0)
-		r = -errno;
-	if (r < 0) {
-		(void)unlink(tmp);
-		return r;
-	}
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return -errno;
-	if (fsync(dfd) < 0)
-		return -errno;
-	return 0;
+	return r < 0 ? r : mark_write(dir, mark);
 }
 
 /* The hosts of earlier runs: directories of datadir that hold a mark. */
@@ -368,7 +303,9 @@ load_hosts(struct ingest *in)
 
 		if (!name_is_valid(de->d_name))
 			continue;
-		r = read_mark(in->datadir, de->d_name, &mark);
+		_cleanup_free_ char *dir = xasprintf("%s/%s", in->datadir, de->d_name);
+
+		r = mark_read(dir, &mark);
 		if (r == -ENOENT || r == -ENOTDIR)
 			continue;
 		h = host_new(de->d_name);

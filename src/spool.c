@@ -118,56 +118,6 @@ has_suffix(const char *s, const char *suffix)
 	return len >= n && strcmp(s + len - n, suffix) == 0;
 }
 
-static int
-write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/*
- * Writes text to dir/tmp_name, fsyncs it, renames it to name and fsyncs the
- * directory. On failure nothing is left under either name.
- */
-static int
-write_durably(int dir_fd, const char *tmp_name, const char *name, const char *text,
-	size_t len)
-{
-	_cleanup_close_ int fd = -1;
-	int r;
-
-	fd = openat(dir_fd, tmp_name,
-		O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return -errno;
-	r = write_all(fd, text, len);
-	if (r >= 0 && fsync(fd) < 0)
-		r = -errno;
-	if (r >= 0 && close(TAKE_FD(fd)) < 0)
-		r = -errno;
-	if (r >= 0 && renameat(dir_fd, tmp_name, dir_fd, name) < 0)
-		r = -errno;
-	if (r < 0) {
-		(void)unlinkat(dir_fd, tmp_name, 0);
-		return r;
-	}
-	if (fsync(dir_fd) < 0) {
-		r = -errno;
-		(void)unlinkat(dir_fd, name, 0);
-		return r;
-	}
-	return 0;
-}
 
 static int
 state_save(struct spool *s, uint64_t seq)
@@ -175,7 +125,7 @@ state_save(struct spool *s, uint64_t seq)
 	char text[32];
 	int len = snprintf(text, sizeof(text), "%" PRIu64 "\n", seq);
 
-	return write_durably(s->dir_fd, STATE_TMP_NAME, STATE_NAME, text, (size_t)len);
+	return write_file_durably(s->dir_fd, STATE_TMP_NAME, STATE_NAME, text, (size_t)len, 0600);
 }
 
 /* The state file's sequence number; -ENOENT when there is none, -EBADMSG when damaged. */
@@ -427,7 +377,7 @@ spool_append(struct spool *s, uint64_t seq, const char *text, size_t len,
 	s->next_seq++;
 	batch_name(seq, records, name);
 	(void)snprintf(tmp, sizeof(tmp), ".%s" TMP_SUFFIX, name);
-	r = write_durably(s->dir_fd, tmp, name, text, len);
+	r = write_file_durably(s->dir_fd, tmp, name, text, len, 0600);
 	if (r < 0)
 		return r;
 	e = entry_push(s);

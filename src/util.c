@@ -15,6 +15,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -64,6 +65,53 @@ xgrow(void *p, size_t *allocated, size_t n, size_t min_alloc, size_t size)
 	if (*allocated > SIZE_MAX / size)
 		oom(SIZE_MAX);
 	return xrealloc(p, *allocated * size);
+}
+
+int
+write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+write_file_durably(int dir_fd, const char *tmp_name, const char *name,
+	const char *text, size_t len, mode_t mode)
+{
+	_cleanup_close_ int fd = -1;
+	int r;
+
+	fd = openat(dir_fd, tmp_name,
+		O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+	if (fd < 0)
+		return -errno;
+	r = write_all(fd, text, len);
+	if (r >= 0 && fsync(fd) < 0)
+		r = -errno;
+	if (r >= 0 && close(TAKE_FD(fd)) < 0)
+		r = -errno;
+	if (r >= 0 && renameat(dir_fd, tmp_name, dir_fd, name) < 0)
+		r = -errno;
+	if (r < 0) {
+		(void)unlinkat(dir_fd, tmp_name, 0);
+		return r;
+	}
+	if (fsync(dir_fd) < 0) {
+		r = -errno;
+		(void)unlinkat(dir_fd, name, 0);
+		return r;
+	}
+	return 0;
 }
 
 char *

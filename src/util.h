@@ -46,6 +46,16 @@ char *path_join(const char *root, const char *path);
 /* Creates a directory and its parents. 0 or -errno. */
 int mkdir_p(const char *path, mode_t mode);
 
+/* write(2) until all of buf is written, or -errno. */
+int write_all(int fd, const char *buf, size_t len);
+/*
+ * Writes text to tmp_name in dir_fd (created with mode), fsyncs it, renames
+ * it to name and fsyncs the directory: the file is whole or absent, also
+ * after a crash. On failure nothing is left under either name. -errno.
+ */
+int write_file_durably(int dir_fd, const char *tmp_name, const char *name,
+	const char *text, size_t len, mode_t mode);
+
 /* NULL-terminated string vectors; all functions accept NULL as the empty vector. */
 size_t strv_length(char *const *v);
 bool strv_contains(char *const *v, const char *s);

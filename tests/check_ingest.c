@@ -33,6 +33,7 @@
 #include "common.h"
 #include "conf.h"
 #include "ingest.h"
+#include "mark.h"
 #include "log.h"
 #include "record.h"
 #include "util.h"
@@ -792,7 +793,8 @@ START_TEST(test_store_failure)
 		load_record("load", T0, 2),
 	};
 	_cleanup_free_ char *blocker = xasprintf("%s/web1/load.rrd", f.datadir);
-	_cleanup_free_ char *tmp = xasprintf("%s/web1/.ingest-seq.tmp", f.datadir);
+	_cleanup_free_ char *mark = xasprintf("%s/web1/.ingest-seq", f.datadir);
+	_cleanup_free_ char *aside = xasprintf("%s/web1/mark-aside", f.datadir);
 	_cleanup_free_ char *body = NULL;
 	char *texts[2];
 	struct reply r;
@@ -823,8 +825,12 @@ START_TEST(test_store_failure)
 	ck_assert_uint_eq(status().ingest.duplicate_batches, 1);
 	ck_assert_uint_eq(status().failed, 1);
 	ck_assert_uint_eq(count_lines("Writing agents' data works again"), 1);
-	/* The mark cannot be written: 503, and only what is on disk is acked. */
-	ck_assert_int_eq(mkdir_p(tmp, 0755), 0);
+	/*
+	 * The mark cannot be written (a symbolic link, which the central does
+	 * not follow): 503, and only what is on disk is acked.
+	 */
+	ck_assert_int_eq(rename(mark, aside), 0);
+	ck_assert_int_eq(symlink("mark-aside", mark), 0);
 	free(body);
 	body = simple_body("web1", 3, T0 + 10);
 	post(TOKEN1, body, &r);
@@ -832,13 +838,50 @@ START_TEST(test_store_failure)
 	ck_assert_ptr_nonnull(strstr(r.body, "\"acked\":2"));
 	reply_done(&r);
 	ck_assert_uint_eq(mark_on_disk("web1"), 2);
-	ck_assert_int_eq(rmdir(tmp), 0);
+	ck_assert_int_eq(rename(aside, mark), 0);
 	/* Sent again: a duplicate by now, and the mark reaches the disk. */
 	post(TOKEN1, body, &r);
 	assert_acked(&r, 3);
 	reply_done(&r);
 	ck_assert_uint_eq(mark_on_disk("web1"), 3);
 	ck_assert_uint_eq(status().failed, 2);
+}
+END_TEST
+
+/* The mark file: round trip, the one-line format, and damage of every kind. */
+START_TEST(test_mark_file)
+{
+	_cleanup_free_ char *dir = test_mkdtemp();
+	_cleanup_free_ char *text = NULL;
+	static const char *const damaged[] = {
+		"", "17", "x\n", "00000000000000000017\n00000000\n",
+		/* A torn write: the new number's first half, the old one's check. */
+		"00000000000000000029\naf366ef9\n", "17\nzz\n",
+	};
+	uint64_t v = 0;
+
+	ck_assert_int_eq(mark_read(dir, &v), -ENOENT);
+	ck_assert_int_eq(mark_write(dir, 17), 0);
+	ck_assert_int_eq(mark_read(dir, &v), 0);
+	ck_assert_uint_eq(v, 17);
+	ck_assert_int_eq(read_file_at(dir, ".ingest-seq", 64, &text, NULL), 0);
+	ck_assert_uint_eq(strlen(text), 30);
+	/* In place, the same size: no temporary file left. */
+	ck_assert_int_eq(mark_write(dir, UINT64_MAX), 0);
+	ck_assert_int_eq(mark_read(dir, &v), 0);
+	ck_assert_uint_eq(v, UINT64_MAX);
+	ck_assert_int_eq(access(".ingest-seq.tmp", F_OK), -1);
+	test_write_file(dir, ".ingest-seq", "42\n");
+	ck_assert_int_eq(mark_read(dir, &v), 0);
+	ck_assert_uint_eq(v, 42);
+	ck_assert_int_eq(mark_write(dir, 43), 0);
+	ck_assert_int_eq(mark_read(dir, &v), 0);
+	ck_assert_uint_eq(v, 43);
+	for (size_t i = 0; i < ELEMENTSOF(damaged); i++) {
+		test_write_file(dir, ".ingest-seq", damaged[i]);
+		ck_assert_msg(mark_read(dir, &v) == -EBADMSG, "'%s'", damaged[i]);
+	}
+	test_rm_rf(dir);
 }
 END_TEST
 
@@ -1194,6 +1237,7 @@ ingest_suite(void)
 	tcase_add_test(tc, test_limits);
 	tcase_add_test(tc, test_write_and_duplicates);
 	tcase_add_test(tc, test_store_failure);
+	tcase_add_test(tc, test_mark_file);
 	tcase_add_test(tc, test_restart_keeps_mark);
 	tcase_add_test(tc, test_reload_takes_over);
 	tcase_add_test(tc, test_liveness);

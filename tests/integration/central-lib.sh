@@ -54,10 +54,11 @@ wait_notified() {
 		fail "no '$2' (x${3:-1}) from sd_notify within ${HM_WAIT}s in ${1##*/}"
 }
 
-# mark_of DATADIR HOST: the central's sequence mark of HOST (0 if none yet).
+# mark_of DATADIR HOST: the central's sequence mark of HOST (0 if none yet):
+# the first line of its mark file, 20 digits, leading zeros dropped.
 mark_of() {
 	local m
-	m=$(cat "$1/$2/.ingest-seq" 2>/dev/null) || m=0
+	m=$(head -n 1 "$1/$2/.ingest-seq" 2>/dev/null | sed 's/^0*\([0-9]\)/\1/')
 	echo "${m:-0}"
 }
 

@@ -6,7 +6,8 @@
 # is up, the backlog drains (STATUS= "connected, spool 0 batches") and the
 # agent's series appear as RRDs on the central. A restarted agent goes on
 # with higher sequence numbers, which the central takes (its mark grows).
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.sh" || { echo "FAIL: cannot read lib.sh" >&2; exit 1; }
+. "$(dirname "$0")/central-lib.sh" || fail "cannot read central-lib.sh"
 need_healthmond
 command -v python3 >/dev/null || skip "no python3 to find a free port"
 
@@ -15,6 +16,7 @@ port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0));
 	fail "cannot find a free port"
 token=fwd-test-token-0123456789
 mkdir -p "$T/agent" "$T/central"
+seed_spool "$T/agent" web1
 printf 'web1 %s\n' "$token" >"$T/tokens"
 printf '%s\n' "$token" >"$T/token"
 chmod 600 "$T/tokens" "$T/token"
@@ -34,7 +36,7 @@ EOF
 spooled() { # at least N batch files in the agent's spool
 	[ "$(find "$T/agent/web1.spool" -name '*.batch' 2>/dev/null | wc -l)" -ge "$1" ]
 }
-mark() { cat "$T/central/web1/.ingest-seq" 2>/dev/null || echo 0; }
+mark() { mark_of "$T/central" web1; }
 mark_above() { [ "$(mark)" -gt "$1" ]; }
 
 agent=''
