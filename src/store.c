@@ -19,7 +19,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -28,8 +27,8 @@
 #include <unistd.h>
 
 #include <rrd.h>
-#include <rrd_client.h>
 
+#include "rrdcc.h"
 #include "store.h"
 
 /*
@@ -84,15 +83,24 @@ struct store {
 	size_t n_files;            /* used slots */
 	size_t n_series;           /* files with written set */
 	struct store_stats stats;
-	char last_error[256];
+	char last_error[512];
+	struct rrdcc *cc;          /* owned; the connection to rrdcached */
+	char *out;                 /* owned: a batch's lines being built */
+	size_t out_len, out_size;
+	struct batch_line *lines;  /* owned: what each line of a batch is for */
+	size_t lines_size;
 };
 
-/*
- * Stores using rrdcached: the last one freed closes librrd's connection. The
- * agent's store writes on its writer thread and the central's on the loop;
- * librrd serializes their calls on its one connection with a mutex of its own.
- */
-static unsigned n_cached_stores; /* __atomic */
+/* One UPDATE line of a batch to rrdcached. */
+struct batch_line {
+	struct series_file *file;
+	int64_t time;      /* the sample's */
+	int64_t prev_last; /* file->last before the line was queued */
+	int64_t told_last; /* the file's last update, as a stale refusal said; or INT64_MIN */
+	int state;         /* LINE_SENT, LINE_STALE, LINE_FAILED */
+};
+
+enum { LINE_SENT, LINE_STALE, LINE_FAILED };
 
 static bool
 address_is_unix(const char *address)
@@ -117,7 +125,7 @@ store_new_cached(const char *datadir, unsigned step_sec, const char *rrdcached)
 	if (rrdcached) {
 		s->rrdcached = xstrdup(rrdcached);
 		s->cached_relative = !address_is_unix(rrdcached);
-		(void)__atomic_add_fetch(&n_cached_stores, 1, __ATOMIC_SEQ_CST);
+		s->cc = rrdcc_new(rrdcached);
 	}
 	return s;
 }
@@ -133,8 +141,9 @@ store_free(struct store *s)
 {
 	if (!s)
 		return NULL;
-	if (s->rrdcached && __atomic_sub_fetch(&n_cached_stores, 1, __ATOMIC_SEQ_CST) == 0)
-		(void)rrdc_disconnect();
+	rrdcc_free(s->cc);
+	free(s->out);
+	free(s->lines);
 	for (size_t i = 0; i < s->n_slots; i++)
 		free(s->files[i].path);
 	free(s->files);
@@ -198,82 +207,35 @@ set_error_rrd(struct store *s)
 	return -EIO;
 }
 
-/*
- * librrd's client sends with send(2) flags 0, so writing to an rrdcached that
- * went away raises SIGPIPE, whose default action ends the process. Rather
- * than change the process's disposition from here, the signal is blocked
- * while a write talks to the daemon, and a SIGPIPE raised meanwhile is
- * consumed before the old mask returns; one that was pending before is left.
- */
-struct sigpipe_guard {
-	sigset_t old_mask;
-	bool was_pending;
-};
-
-static bool
-sigpipe_pending(void)
-{
-	sigset_t pending;
-
-	return sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1;
-}
-
-static void
-sigpipe_block(struct sigpipe_guard *g)
-{
-	sigset_t set;
-
-	(void)sigemptyset(&set);
-	(void)sigaddset(&set, SIGPIPE);
-	(void)pthread_sigmask(SIG_BLOCK, &set, &g->old_mask);
-	g->was_pending = sigpipe_pending();
-}
-
-static void
-sigpipe_restore(const struct sigpipe_guard *g)
-{
-	static const struct timespec no_wait;
-	sigset_t set;
-
-	(void)sigemptyset(&set);
-	(void)sigaddset(&set, SIGPIPE);
-	if (!g->was_pending && sigpipe_pending())
-		(void)sigtimedwait(&set, NULL, &no_wait);
-	(void)pthread_sigmask(SIG_SETMASK, &g->old_mask, NULL);
-}
-
 /* Connects to rrdcached unless connected. 0 or -ENOTCONN. */
 static int
 cached_connect(struct store *s)
 {
-	if (rrdc_is_connected(s->rrdcached))
-		return 0;
-	rrd_clear_error();
-	if (rrdc_connect(s->rrdcached) != 0) {
-		(void)set_error_rrd(s);
+	int r = rrdcc_connect(s->cc);
+
+	if (r < 0) {
+		(void)snprintf(s->last_error, sizeof(s->last_error), "%s", rrdcc_error(s->cc));
 		return -ENOTCONN;
 	}
-	s->stats.connects++;
+	if (r > 0)
+		s->stats.connects++;
 	return 0;
 }
 
-/*
- * After a failed librrd client call: -ENOTCONN when librrd has dropped the
- * connection, which it does on any socket error, else -EIO for an error the
- * daemon answered. The message is kept either way.
- */
+/* After a failed rrdcc call that returned r: keeps its message, returns r. */
 static int
-cached_error(struct store *s)
+cached_error(struct store *s, int r)
 {
-	(void)set_error_rrd(s);
-	return rrdc_is_any_connected() ? -EIO : -ENOTCONN;
+	(void)snprintf(s->last_error, sizeof(s->last_error), "%s", rrdcc_error(s->cc));
+	return r;
 }
 
 /*
  * The name rrdcached is given for path, which is <datadir>/<host>/<series>.rrd.
- * Over a UNIX socket, path itself (librrd passes it through realpath()). Over
- * TCP librrd refuses absolute names and the daemon resolves relative ones
- * against its base directory, which must be datadir: <host>/<series>.rrd.
+ * Over a UNIX socket, path itself, which is absolute. Over TCP the daemon
+ * refuses absolute names (unless run with -P... and -b /) and resolves
+ * relative ones against its base directory, which must be datadir:
+ * <host>/<series>.rrd.
  */
 static const char *
 cached_name(const struct store *s, const char *path)
@@ -486,6 +448,10 @@ create_cached(struct store *s, const char *path, unsigned long step, time_t last
 	const char *name = cached_name(s, path);
 	int r;
 
+	_cleanup_free_ char *forget = NULL, *create = NULL;
+	size_t len;
+	char *p;
+
 	r = cached_connect(s);
 	if (r < 0)
 		return r;
@@ -495,13 +461,20 @@ create_cached(struct store *s, const char *path, unsigned long step, time_t last
 	 * rrdtool drops the rest of that batch, new samples included. So drop
 	 * the entry first; "no such entry" is the usual answer, not an error.
 	 */
-	rrd_clear_error();
-	if (rrdc_forget(name) != 0 && !rrdc_is_any_connected())
-		return cached_error(s);
-	rrd_clear_error();
-	r = rrdc_create(name, step, last, 1, (int)strv_length(argv), (const char **)argv);
-	if (r != 0 || rrd_test_error())
-		return cached_error(s);
+	forget = xasprintf("FORGET %s", name);
+	r = rrdcc_command(s->cc, forget);
+	if (r == -ENOTCONN)
+		return cached_error(s, r);
+	len = strlen(name) + 64;
+	for (size_t i = 0; argv[i]; i++)
+		len += strlen(argv[i]) + 1;
+	create = p = xmalloc(len);
+	p += snprintf(p, len, "CREATE %s -b %lld -s %lu -O", name, (long long)last, step);
+	for (size_t i = 0; argv[i]; i++)
+		p += snprintf(p, len - (size_t)(p - create), " %s", argv[i]);
+	r = rrdcc_command(s->cc, create);
+	if (r < 0)
+		return cached_error(s, r);
 	return 0;
 }
 
@@ -626,55 +599,9 @@ format_update(const struct record *rec, char *buf, size_t size)
 	return 0;
 }
 
-/* update_file() through rrdcached, for a sample at `when` formatted as arg. */
-static int
-update_cached(struct store *s, struct series_file *f, int64_t when, const char *arg)
-{
-	const char *argv[1] = { arg };
-	const char *name = cached_name(s, f->path);
-	time_t t;
-	int r;
-
-	/*
-	 * The daemon accepts samples for a file it holds an entry for even when
-	 * the file is gone, and loses them when it writes; a direct update would
-	 * fail instead. So look first: one stat() against a round trip.
-	 */
-	if (access(f->path, F_OK) < 0 && errno == ENOENT)
-		return -ENOENT;
-	r = cached_connect(s);
-	if (r < 0)
-		return r;
-	rrd_clear_error();
-	if (rrdc_update(name, 1, argv) == 0) {
-		f->last = when;
-		return 1;
-	}
-	r = cached_error(s);
-	if (r == -ENOTCONN)
-		return r;
-	/*
-	 * Someone else may have updated the file past our cached time, or we
-	 * did not know it yet. Have the daemon write out the samples it holds
-	 * for the file, then read the exact last update from the file.
-	 */
-	rrd_clear_error();
-	if (rrdc_flush(name) != 0)
-		return r;
-	rrd_clear_error();
-	t = rrd_last_r(f->path);
-	if (t >= 0 && t > f->last) {
-		f->last = t;
-		if (when <= f->last)
-			return 0;
-	}
-	return r;
-}
-
 /*
- * Hands rec to rrdtool, or to rrdcached. Returns 1 when written, 0 when the
- * file turned out to be newer than we knew, -ENOENT when it is gone,
- * -ENOTCONN when rrdcached cannot be reached, or -EIO.
+ * Hands rec to rrdtool. Returns 1 when written, 0 when the file turned out
+ * to be newer than we knew, -ENOENT when it is gone, or -EIO.
  */
 static int
 update_file(struct store *s, struct series_file *f, const struct record *rec)
@@ -687,8 +614,6 @@ update_file(struct store *s, struct series_file *f, const struct record *rec)
 	r = format_update(rec, buf, sizeof(buf));
 	if (r < 0)
 		return set_error_errno(s, r);
-	if (s->rrdcached)
-		return update_cached(s, f, rec->time, buf);
 	rrd_clear_error();
 	if (rrd_update_r(f->path, NULL, 1, argv) == 0) {
 		f->last = rec->time;
@@ -749,26 +674,228 @@ record_is_valid(const struct record *rec)
 		name_is_valid(rec->series) && rec->time > 0;
 }
 
+/* The cached batch's bookkeeping, passed to on_batch_error(). */
+struct batch_result {
+	struct store *s;
+	size_t n_lines;
+};
+
+/*
+ * A line rrdcached refused. "illegal attempt to update using time X when
+ * last update time is Y" is a stale sample (someone else wrote the file, or
+ * a restart left us not knowing its last update): skipped, and Y learnt.
+ */
+static void
+on_batch_error(size_t line, const char *message, void *userdata)
+{
+	static const char stale[] = "illegal attempt to update";
+	static const char last_is[] = "last update time is ";
+	struct batch_result *br = userdata;
+	struct batch_line *l;
+	const char *p;
+
+	if (line == 0 || line > br->n_lines)
+		return;
+	l = &br->s->lines[line - 1];
+	if (strncmp(message, stale, sizeof(stale) - 1) == 0 &&
+	    (p = strstr(message, last_is))) {
+		double t = strtod(p + sizeof(last_is) - 1, NULL);
+
+		if (isfinite(t) && t >= (double)l->time && t < 9.2e18) {
+			l->state = LINE_STALE;
+			l->told_last = (int64_t)t;
+			return;
+		}
+	}
+	l->state = LINE_FAILED;
+	(void)snprintf(br->s->last_error, sizeof(br->s->last_error),
+		"rrdcached refused an update of %s: %s", l->file->path, message);
+}
+
+static void
+out_append(struct store *s, const char *a, const char *b, const char *c)
+{
+	size_t la = strlen(a), lb = strlen(b), lc = strlen(c);
+	size_t need = s->out_len + la + lb + lc + 1;
+
+	if (need > s->out_size) {
+		s->out_size = MAX(need, 2 * s->out_size);
+		s->out = xrealloc(s->out, s->out_size);
+	}
+	memcpy(s->out + s->out_len, a, la);
+	memcpy(s->out + s->out_len + la, b, lb);
+	memcpy(s->out + s->out_len + la + lb, c, lc);
+	s->out_len += la + lb + lc;
+	s->out[s->out_len] = '\0';
+}
+
+/*
+ * Readies rec for the batch: finds or creates its file, skips it when stale,
+ * else appends its UPDATE line. 1 queued, 0 skipped, or -errno.
+ */
+static int
+queue_cached(struct store *s, const char *host, const struct record *rec, size_t *n_lines)
+{
+	_cleanup_free_ char *path = store_path(s, host, rec->series);
+	char buf[32 + RECORD_FIELDS_MAX * 32];
+	struct series_file *f = NULL;
+	int r;
+
+	r = format_update(rec, buf, sizeof(buf));
+	if (r < 0)
+		return set_error_errno(s, r);
+	r = series_lookup(s, host, &path, rec, &f);
+	if (r < 0)
+		return r;
+	if (rec->time <= f->last)
+		return 0;
+	/*
+	 * The daemon accepts samples for a file it holds an entry for even when
+	 * the file is gone, and loses them when it writes; a direct update would
+	 * fail instead. So look first: one stat() against a lost sample.
+	 */
+	if (access(f->path, F_OK) < 0 && errno == ENOENT) {
+		r = create_file(s, host, f->path, rec);
+		if (r < 0)
+			return r;
+		mark_written(s, f);
+		f->last = rec->time - 1;
+	}
+	if (*n_lines == s->lines_size) {
+		s->lines_size = s->lines_size ? 2 * s->lines_size : 64;
+		s->lines = xrealloc(s->lines, s->lines_size * sizeof(*s->lines));
+	}
+	s->lines[(*n_lines)++] = (struct batch_line){
+		.file = f, .time = rec->time, .prev_last = f->last,
+		.told_last = INT64_MIN, .state = LINE_SENT,
+	};
+	/* A later sample of the batch for the same file must be newer still. */
+	f->last = rec->time;
+	out_append(s, "UPDATE ", cached_name(s, f->path), "");
+	out_append(s, " ", buf, "\n");
+	return 1;
+}
+
+/* store_write_batch() through rrdcached. */
+static int
+write_batch_cached(struct store *s, const char *host, const struct record *records,
+	size_t n, size_t *written, size_t *skipped, size_t *failed)
+{
+	struct batch_result br = { .s = s };
+	size_t n_lines = 0;
+	int ret = 0, r;
+
+	s->out_len = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!record_is_valid(&records[i])) {
+			(*failed)++;
+			ret = ret ? ret : set_error_errno(s, -EINVAL);
+			continue;
+		}
+		r = queue_cached(s, host, &records[i], &n_lines);
+		if (r == 0)
+			(*skipped)++;
+		else if (r < 0) {
+			(*failed)++;
+			if (ret != -ENOTCONN)
+				ret = r;
+			if (r == -ENOTCONN) {
+				/* No use trying the others: they fail alike. */
+				*failed += n - i - 1;
+				break;
+			}
+		}
+	}
+	if (n_lines == 0)
+		return ret;
+	br.n_lines = n_lines;
+	r = ret == -ENOTCONN ? -ENOTCONN : cached_connect(s);
+	if (r >= 0) {
+		r = rrdcc_batch(s->cc, s->out, s->out_len, on_batch_error, &br);
+		if (r < 0)
+			(void)cached_error(s, r);
+	}
+	if (r < 0) {
+		for (size_t i = 0; i < n_lines; i++)
+			s->lines[i].state = LINE_FAILED;
+		ret = -ENOTCONN;
+	}
+	/* Each file's last update: as before the batch, then what it took. */
+	for (size_t i = n_lines; i-- > 0;)
+		s->lines[i].file->last = s->lines[i].prev_last;
+	for (size_t i = 0; i < n_lines; i++) {
+		struct batch_line *l = &s->lines[i];
+
+		switch (l->state) {
+		case LINE_SENT:
+			l->file->last = MAX(l->file->last, l->time);
+			mark_written(s, l->file);
+			(*written)++;
+			break;
+		case LINE_STALE:
+			l->file->last = MAX(l->file->last, l->told_last);
+			(*skipped)++;
+			break;
+		default:
+			(*failed)++;
+			if (ret == 0)
+				ret = -EIO;
+			break;
+		}
+	}
+	return ret;
+}
+
+int
+store_write_batch(struct store *s, const char *host, const struct record *records,
+	size_t n, size_t *ret_written, size_t *ret_skipped)
+{
+	size_t written = 0, skipped = 0, failed = 0;
+	int ret = 0;
+
+	if (ret_written)
+		*ret_written = 0;
+	if (ret_skipped)
+		*ret_skipped = 0;
+	if (!s || (n > 0 && !records) || !name_is_valid(host))
+		return -EINVAL;
+	if (s->rrdcached)
+		ret = write_batch_cached(s, host, records, n, &written, &skipped, &failed);
+	else
+		for (size_t i = 0; i < n; i++) {
+			int r = record_is_valid(&records[i]) ?
+				write_record(s, host, &records[i]) : -EINVAL;
+
+			if (r > 0)
+				written++;
+			else if (r == 0)
+				skipped++;
+			else {
+				failed++;
+				if (ret == 0 || r == -ENOTCONN)
+					ret = r;
+			}
+		}
+	s->stats.updated += written;
+	s->stats.skipped += skipped;
+	s->stats.failed += failed;
+	if (ret_written)
+		*ret_written = written;
+	if (ret_skipped)
+		*ret_skipped = skipped;
+	return ret;
+}
+
 int
 store_write(struct store *s, const char *host, const struct record *rec)
 {
+	size_t written, skipped;
 	int r;
 
 	if (!s || !rec || !name_is_valid(host) || !record_is_valid(rec))
 		return -EINVAL;
-	if (s->rrdcached) {
-		struct sigpipe_guard g;
-
-		sigpipe_block(&g);
-		r = write_record(s, host, rec);
-		sigpipe_restore(&g);
-	} else
-		r = write_record(s, host, rec);
+	r = store_write_batch(s, host, rec, 1, &written, &skipped);
 	if (r < 0)
-		s->stats.failed++;
-	else if (r == 0)
-		s->stats.skipped++;
-	else
-		s->stats.updated++;
-	return r;
+		return r;
+	return written > 0 ? 1 : 0;
 }

@@ -1013,6 +1013,7 @@ START_TEST(test_cached_updated_behind_our_back)
 	ck_assert_int_eq(store_write(s, HOST, &rec), 1);
 	/* Another writer, through the same daemon, moves past our cached time. */
 	rrd_clear_error();
+	ck_assert_msg(rrdc_connect(cached_unix) == 0, "%s", rrd_get_error());
 	ck_assert_msg(rrdc_update(path, 1, argv) == 0, "%s", rrd_get_error());
 	rec.time = 1700000000 - 10;
 	ck_assert_int_eq(store_write(s, HOST, &rec), 0);
