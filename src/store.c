@@ -10,11 +10,14 @@
  * it. Nothing here logs: failures are returned, counted and described by
  * store_last_error().
  *
- * With an rrdcached address the same happens through the daemon: files are
- * created with its CREATE command and updated with UPDATE, which it keeps in
- * memory and writes out in batches. librrd's client holds one connection per
- * process; a write finds it gone (librrd closes it on any socket error),
- * counts its own failure, and the next write connects again.
+ * With an rrdcached address the same happens through the daemon, over a
+ * connection of the store's own (rrdcc.c): files are created with its CREATE
+ * command, and the samples of a store_write_batch() call go out as UPDATE
+ * lines of one BATCH, one round trip for all of them; the daemon keeps them
+ * in memory and writes them out in batches of its own. A line it refuses
+ * fails that sample alone, a stale one ("illegal attempt to update") is
+ * skipped and teaches us the file's last update. A write that finds the
+ * connection gone fails; the next one connects again.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -492,7 +495,7 @@ create_file(struct store *s, const char *host, const char *path,
 	time_t last = (time_t)(rec->time - 1);
 	int r;
 
-	/* rrdcached needs the directory too: librrd's client resolves it. */
+	/* rrdcached needs the directory too: it creates no directories. */
 	r = make_host_dir(s, host);
 	if (r < 0)
 		return set_error_errno(s, r);
@@ -513,8 +516,8 @@ create_file(struct store *s, const char *host, const char *path,
  * The last update of the file at path, or LAST_UNKNOWN through rrdcached.
  * There the first sample goes out unchecked: the daemon refuses one that is
  * not newer than what it holds (file and cache), exactly as rrdtool would,
- * and update_cached() then learns the exact time. Asking first would cost a
- * round trip per file at startup, and librrd 1.7.2's rrdc_last() rounds its
+ * and the stale refusal of its BATCH line says the exact time. Asking first
+ * would cost a round trip per file at startup, and librrd 1.7.2's rrdc_last() rounds its
  * answer down to the step and parses it from a buffer that has already gone
  * out of scope (valgrind: a read below the stack pointer).
  */
