@@ -788,6 +788,12 @@ write_batch_cached(struct store *s, const char *host, const struct record *recor
 	size_t n_lines = 0;
 	int ret = 0, r;
 
+	/*
+	 * The lines point into the table of files, so it must not grow (and
+	 * move) while the batch is built: room first for every record's file.
+	 */
+	while ((s->n_files + n) * 4 > s->n_slots * 3)
+		files_grow(s);
 	s->out_len = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (!record_is_valid(&records[i])) {

@@ -1335,6 +1335,27 @@ START_TEST(test_cached_batch_connection_lost)
 }
 END_TEST
 
+/* A batch creating more files than the store's table held: it grows under the batch. */
+START_TEST(test_cached_batch_many_files)
+{
+	_cleanup_(store_freep) struct store *s = store_new_cached(datadir, 10, cached_unix);
+	struct record recs[300];
+	char name[16];
+
+	for (size_t i = 0; i < ELEMENTSOF(recs); i++) {
+		(void)snprintf(name, sizeof(name), "d%zu", i);
+		recs[i] = make_record(&schema_load, name, T0 + (int64_t)(i % 3), (double)i);
+	}
+	assert_batch(s, recs, ELEMENTSOF(recs), 0, ELEMENTSOF(recs), 0);
+	for (size_t i = 0; i < ELEMENTSOF(recs); i++)
+		recs[i].time += 10;
+	assert_batch(s, recs, ELEMENTSOF(recs), 0, ELEMENTSOF(recs), 0);
+	assert_batch(s, recs, ELEMENTSOF(recs), 0, 0, ELEMENTSOF(recs));
+	ck_assert_uint_eq(store_series_count(s), ELEMENTSOF(recs));
+	ck_assert_uint_eq(store_get_stats(s)->created, ELEMENTSOF(recs));
+}
+END_TEST
+
 /* Direct writes go one by one, with the same counts. */
 START_TEST(test_batch_direct)
 {
@@ -1422,6 +1443,7 @@ store_suite(void)
 	tcase_add_loop_test(tc_cached, test_cached_layout, 0, ELEMENTSOF(layouts));
 	tcase_add_test(tc_cached, test_cached_values_identical);
 	tcase_add_test(tc_cached, test_cached_batch_mixed);
+	tcase_add_test(tc_cached, test_cached_batch_many_files);
 	tcase_add_test(tc_cached, test_cached_batch_refused_line);
 	tcase_add_test(tc_cached, test_cached_batch_connection_lost);
 	tcase_add_test(tc_cached, test_cached_stale_skipped);
