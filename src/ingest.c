@@ -489,25 +489,30 @@ admit(struct ingest *in, struct http_request *req, const struct wire_request *wr
 	return h;
 }
 
-/* Applies one batch's records; false (and a complaint) when the store failed. */
+/*
+ * Applies one batch's records in one store call (through rrdcached, one round
+ * trip); false (and a complaint) when any failed, so that the batch is not
+ * marked handled and the agent sends it again.
+ */
 static bool
 apply_records(struct ingest *in, struct host *h, const struct wire_batch *b)
 {
-	for (size_t i = 0; i < b->n_records; i++) {
-		const struct record *rec = &b->records[i];
-		int r = store_write(in->store, h->name, rec);
+	size_t written = 0, skipped = 0;
+	int r;
 
-		if (r < 0) {
-			log_complain(&in->store_complaint, now_usec(CLOCK_MONOTONIC), LOG_ERR,
-				"Cannot write '%s/%s' from an agent, answering 503: %s",
-				h->name, rec->series, store_last_error(in->store));
-			return false;
-		}
-		if (r == 0)
-			in->stats.duplicate_samples++;
-		else
-			in->stats.records++;
-		series_add(h, rec->series);
+	r = store_write_batch(in->store, h->name, b->records, b->n_records, &written,
+		&skipped);
+	in->stats.records += written;
+	in->stats.duplicate_samples += skipped;
+	/* Admitted already (count_new_series()); a failed file may exist too. */
+	for (size_t i = 0; i < b->n_records; i++)
+		series_add(h, b->records[i].series);
+	if (r < 0) {
+		log_complain(&in->store_complaint, now_usec(CLOCK_MONOTONIC), LOG_ERR,
+			"Cannot write %zu of %zu samples from '%s', answering 503: %s",
+			b->n_records - written - skipped, b->n_records, h->name,
+			store_last_error(in->store));
+		return false;
 	}
 	return true;
 }

@@ -10,16 +10,18 @@
  * it. Nothing here logs: failures are returned, counted and described by
  * store_last_error().
  *
- * With an rrdcached address the same happens through the daemon: files are
- * created with its CREATE command and updated with UPDATE, which it keeps in
- * memory and writes out in batches. librrd's client holds one connection per
- * process; a write finds it gone (librrd closes it on any socket error),
- * counts its own failure, and the next write connects again.
+ * With an rrdcached address the same happens through the daemon, over a
+ * connection of the store's own (rrdcc.c): files are created with its CREATE
+ * command, and the samples of a store_write_batch() call go out as UPDATE
+ * lines of one BATCH, one round trip for all of them; the daemon keeps them
+ * in memory and writes them out in batches of its own. A line it refuses
+ * fails that sample alone, a stale one ("illegal attempt to update") is
+ * skipped and teaches us the file's last update. A write that finds the
+ * connection gone fails; the next one connects again.
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -28,9 +30,9 @@
 #include <unistd.h>
 
 #include <rrd.h>
-#include <rrd_client.h>
 
-#include "store.h"
+#include "rrdcc.h"
+#include "store_internal.h"
 
 /*
  * The archives. Each span is kept at its resolution with
@@ -66,33 +68,6 @@ static const char *const archive_cfs[] = { "AVERAGE", "MIN", "MAX" };
 #define STEP_MAX 31622400U
 #define TABLE_SLOTS_MIN 64
 
-/* One RRD file this store has seen. */
-struct series_file {
-	char *path;    /* owned; NULL marks a free slot */
-	uint64_t hash; /* of path */
-	int64_t last;  /* the file's last update, unix seconds */
-	bool written;  /* created or written by this store */
-};
-
-struct store {
-	char *datadir;             /* owned */
-	char *rrdcached;           /* owned; the daemon's address, NULL: direct writes */
-	bool cached_relative;      /* tell it paths relative to datadir (TCP) */
-	unsigned long step;        /* seconds */
-	struct series_file *files; /* owned: n_slots slots, open addressing */
-	size_t n_slots;            /* a power of two, at most 3/4 used */
-	size_t n_files;            /* used slots */
-	size_t n_series;           /* files with written set */
-	struct store_stats stats;
-	char last_error[256];
-};
-
-/*
- * Stores using rrdcached: the last one freed closes librrd's connection. The
- * agent's store writes on its writer thread and the central's on the loop;
- * librrd serializes their calls on its one connection with a mutex of its own.
- */
-static unsigned n_cached_stores; /* __atomic */
 
 static bool
 address_is_unix(const char *address)
@@ -117,7 +92,7 @@ store_new_cached(const char *datadir, unsigned step_sec, const char *rrdcached)
 	if (rrdcached) {
 		s->rrdcached = xstrdup(rrdcached);
 		s->cached_relative = !address_is_unix(rrdcached);
-		(void)__atomic_add_fetch(&n_cached_stores, 1, __ATOMIC_SEQ_CST);
+		s->cc = rrdcc_new(rrdcached);
 	}
 	return s;
 }
@@ -133,8 +108,9 @@ store_free(struct store *s)
 {
 	if (!s)
 		return NULL;
-	if (s->rrdcached && __atomic_sub_fetch(&n_cached_stores, 1, __ATOMIC_SEQ_CST) == 0)
-		(void)rrdc_disconnect();
+	rrdcc_free(s->cc);
+	free(s->out);
+	free(s->lines);
 	for (size_t i = 0; i < s->n_slots; i++)
 		free(s->files[i].path);
 	free(s->files);
@@ -175,8 +151,8 @@ store_series_count(const struct store *s)
 }
 
 /* Records strerror(-r) as the last error and returns r. */
-static int
-set_error_errno(struct store *s, int r)
+int
+store_set_errno(struct store *s, int r)
 {
 	(void)snprintf(s->last_error, sizeof(s->last_error), "%s", strerror(-r));
 	return r;
@@ -198,96 +174,8 @@ set_error_rrd(struct store *s)
 	return -EIO;
 }
 
-/*
- * librrd's client sends with send(2) flags 0, so writing to an rrdcached that
- * went away raises SIGPIPE, whose default action ends the process. Rather
- * than change the process's disposition from here, the signal is blocked
- * while a write talks to the daemon, and a SIGPIPE raised meanwhile is
- * consumed before the old mask returns; one that was pending before is left.
- */
-struct sigpipe_guard {
-	sigset_t old_mask;
-	bool was_pending;
-};
 
-static bool
-sigpipe_pending(void)
-{
-	sigset_t pending;
 
-	return sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1;
-}
-
-static void
-sigpipe_block(struct sigpipe_guard *g)
-{
-	sigset_t set;
-
-	(void)sigemptyset(&set);
-	(void)sigaddset(&set, SIGPIPE);
-	(void)pthread_sigmask(SIG_BLOCK, &set, &g->old_mask);
-	g->was_pending = sigpipe_pending();
-}
-
-static void
-sigpipe_restore(const struct sigpipe_guard *g)
-{
-	static const struct timespec no_wait;
-	sigset_t set;
-
-	(void)sigemptyset(&set);
-	(void)sigaddset(&set, SIGPIPE);
-	if (!g->was_pending && sigpipe_pending())
-		(void)sigtimedwait(&set, NULL, &no_wait);
-	(void)pthread_sigmask(SIG_SETMASK, &g->old_mask, NULL);
-}
-
-/* Connects to rrdcached unless connected. 0 or -ENOTCONN. */
-static int
-cached_connect(struct store *s)
-{
-	if (rrdc_is_connected(s->rrdcached))
-		return 0;
-	rrd_clear_error();
-	if (rrdc_connect(s->rrdcached) != 0) {
-		(void)set_error_rrd(s);
-		return -ENOTCONN;
-	}
-	s->stats.connects++;
-	return 0;
-}
-
-/*
- * After a failed librrd client call: -ENOTCONN when librrd has dropped the
- * connection, which it does on any socket error, else -EIO for an error the
- * daemon answered. The message is kept either way.
- */
-static int
-cached_error(struct store *s)
-{
-	(void)set_error_rrd(s);
-	return rrdc_is_any_connected() ? -EIO : -ENOTCONN;
-}
-
-/*
- * The name rrdcached is given for path, which is <datadir>/<host>/<series>.rrd.
- * Over a UNIX socket, path itself (librrd passes it through realpath()). Over
- * TCP librrd refuses absolute names and the daemon resolves relative ones
- * against its base directory, which must be datadir: <host>/<series>.rrd.
- */
-static const char *
-cached_name(const struct store *s, const char *path)
-{
-	const char *p = path + strlen(path);
-	int slashes = 0;
-
-	if (!s->cached_relative)
-		return path;
-	/* Host and series names hold no '/'. */
-	while (p > path && !(p[-1] == '/' && ++slashes == 2))
-		p--;
-	return p;
-}
 
 /* FNV-1a: short keys, no adversary (paths are made from validated names). */
 static uint64_t
@@ -329,8 +217,8 @@ files_slot(struct series_file *files, size_t n_slots, uint64_t hash)
 	return &files[i];
 }
 
-static void
-files_grow(struct store *s)
+void
+store_files_grow(struct store *s)
 {
 	size_t n_slots = s->n_slots * 2;
 	struct series_file *files = xcalloc(n_slots, sizeof(*files));
@@ -350,15 +238,15 @@ files_add(struct store *s, char *path, uint64_t hash, int64_t last)
 	struct series_file *f;
 
 	if ((s->n_files + 1) * 4 > s->n_slots * 3)
-		files_grow(s);
+		store_files_grow(s);
 	f = files_slot(s->files, s->n_slots, hash);
 	*f = (struct series_file){ .path = path, .hash = hash, .last = last };
 	s->n_files++;
 	return f;
 }
 
-static void
-mark_written(struct store *s, struct series_file *f)
+void
+store_mark_written(struct store *s, struct series_file *f)
 {
 	if (!f->written) {
 		f->written = true;
@@ -467,51 +355,21 @@ create_direct(struct store *s, const char *path, unsigned long step, time_t last
 		return r;
 	}
 	if (rename(tmp, path) < 0) {
-		r = set_error_errno(s, -errno);
+		r = store_set_errno(s, -errno);
 		(void)unlink(tmp);
 		return r;
 	}
 	return 0;
 }
 
-/*
- * Has rrdcached create path. Its rrd_create_r2() builds the file under a
- * temporary name and renames it, as create_direct() does; -O (no_overwrite)
- * keeps a file someone else created meanwhile, and the next write finds it.
- */
-static int
-create_cached(struct store *s, const char *path, unsigned long step, time_t last,
-	char **argv)
-{
-	const char *name = cached_name(s, path);
-	int r;
-
-	r = cached_connect(s);
-	if (r < 0)
-		return r;
-	/*
-	 * An entry the daemon still holds for a deleted file would later write
-	 * its old samples into the new file, where the first one fails and
-	 * rrdtool drops the rest of that batch, new samples included. So drop
-	 * the entry first; "no such entry" is the usual answer, not an error.
-	 */
-	rrd_clear_error();
-	if (rrdc_forget(name) != 0 && !rrdc_is_any_connected())
-		return cached_error(s);
-	rrd_clear_error();
-	r = rrdc_create(name, step, last, 1, (int)strv_length(argv), (const char **)argv);
-	if (r != 0 || rrd_test_error())
-		return cached_error(s);
-	return 0;
-}
 
 /*
  * Creates the file at path for rec's schema, so that no reader ever sees it
  * half-written. Its last update is one second before rec, so that rec is the
  * first sample it accepts.
  */
-static int
-create_file(struct store *s, const char *host, const char *path,
+int
+store_create_file(struct store *s, const char *host, const char *path,
 	const struct record *rec)
 {
 	_cleanup_(strv_freep) char **argv = NULL;
@@ -519,15 +377,15 @@ create_file(struct store *s, const char *host, const char *path,
 	time_t last = (time_t)(rec->time - 1);
 	int r;
 
-	/* rrdcached needs the directory too: librrd's client resolves it. */
+	/* rrdcached needs the directory too: it creates no directories. */
 	r = make_host_dir(s, host);
 	if (r < 0)
-		return set_error_errno(s, r);
+		return store_set_errno(s, r);
 	/* A probe with an interval of its own gets a file with that step. */
 	step = rec->step ? rec->step : s->step;
 	argv = create_args(rec->schema, step);
 	if (s->rrdcached)
-		r = create_cached(s, path, step, last, argv);
+		r = store_create_cached(s, path, step, last, argv);
 	else
 		r = create_direct(s, path, step, last, argv);
 	if (r < 0)
@@ -540,8 +398,8 @@ create_file(struct store *s, const char *host, const char *path,
  * The last update of the file at path, or LAST_UNKNOWN through rrdcached.
  * There the first sample goes out unchecked: the daemon refuses one that is
  * not newer than what it holds (file and cache), exactly as rrdtool would,
- * and update_cached() then learns the exact time. Asking first would cost a
- * round trip per file at startup, and librrd 1.7.2's rrdc_last() rounds its
+ * and the stale refusal of its BATCH line says the exact time. Asking first
+ * would cost a round trip per file at startup, and librrd 1.7.2's rrdc_last() rounds its
  * answer down to the step and parses it from a buffer that has already gone
  * out of scope (valgrind: a read below the stack pointer).
  */
@@ -569,8 +427,8 @@ file_last(struct store *s, const char *path, int64_t *ret)
  * one. A file not seen before is asked for its last update (a restart) or
  * created when there is none.
  */
-static int
-series_lookup(struct store *s, const char *host, char **path,
+int
+store_series_lookup(struct store *s, const char *host, char **path,
 	const struct record *rec, struct series_file **ret)
 {
 	uint64_t hash = hash_path(*path);
@@ -589,23 +447,23 @@ series_lookup(struct store *s, const char *host, char **path,
 		if (r < 0)
 			return r;
 	} else if (errno == ENOENT) {
-		r = create_file(s, host, *path, rec);
+		r = store_create_file(s, host, *path, rec);
 		if (r < 0)
 			return r;
 		last = rec->time - 1;
 		created = true;
 	} else
-		return set_error_errno(s, -errno);
+		return store_set_errno(s, -errno);
 	f = files_add(s, TAKE_PTR(*path), hash, last);
 	if (created)
-		mark_written(s, f);
+		store_mark_written(s, f);
 	*ret = f;
 	return 0;
 }
 
 /* rrdtool's update argument for rec: "time:v1:v2:...". 0 or -EMSGSIZE. */
-static int
-format_update(const struct record *rec, char *buf, size_t size)
+int
+store_format_update(const struct record *rec, char *buf, size_t size)
 {
 	size_t n;
 	int k;
@@ -626,55 +484,9 @@ format_update(const struct record *rec, char *buf, size_t size)
 	return 0;
 }
 
-/* update_file() through rrdcached, for a sample at `when` formatted as arg. */
-static int
-update_cached(struct store *s, struct series_file *f, int64_t when, const char *arg)
-{
-	const char *argv[1] = { arg };
-	const char *name = cached_name(s, f->path);
-	time_t t;
-	int r;
-
-	/*
-	 * The daemon accepts samples for a file it holds an entry for even when
-	 * the file is gone, and loses them when it writes; a direct update would
-	 * fail instead. So look first: one stat() against a round trip.
-	 */
-	if (access(f->path, F_OK) < 0 && errno == ENOENT)
-		return -ENOENT;
-	r = cached_connect(s);
-	if (r < 0)
-		return r;
-	rrd_clear_error();
-	if (rrdc_update(name, 1, argv) == 0) {
-		f->last = when;
-		return 1;
-	}
-	r = cached_error(s);
-	if (r == -ENOTCONN)
-		return r;
-	/*
-	 * Someone else may have updated the file past our cached time, or we
-	 * did not know it yet. Have the daemon write out the samples it holds
-	 * for the file, then read the exact last update from the file.
-	 */
-	rrd_clear_error();
-	if (rrdc_flush(name) != 0)
-		return r;
-	rrd_clear_error();
-	t = rrd_last_r(f->path);
-	if (t >= 0 && t > f->last) {
-		f->last = t;
-		if (when <= f->last)
-			return 0;
-	}
-	return r;
-}
-
 /*
- * Hands rec to rrdtool, or to rrdcached. Returns 1 when written, 0 when the
- * file turned out to be newer than we knew, -ENOENT when it is gone,
- * -ENOTCONN when rrdcached cannot be reached, or -EIO.
+ * Hands rec to rrdtool. Returns 1 when written, 0 when the file turned out
+ * to be newer than we knew, -ENOENT when it is gone, or -EIO.
  */
 static int
 update_file(struct store *s, struct series_file *f, const struct record *rec)
@@ -684,11 +496,9 @@ update_file(struct store *s, struct series_file *f, const struct record *rec)
 	time_t t;
 	int r;
 
-	r = format_update(rec, buf, sizeof(buf));
+	r = store_format_update(rec, buf, sizeof(buf));
 	if (r < 0)
-		return set_error_errno(s, r);
-	if (s->rrdcached)
-		return update_cached(s, f, rec->time, buf);
+		return store_set_errno(s, r);
 	rrd_clear_error();
 	if (rrd_update_r(f->path, NULL, 1, argv) == 0) {
 		f->last = rec->time;
@@ -719,7 +529,7 @@ write_record(struct store *s, const char *host, const struct record *rec)
 	struct series_file *f = NULL;
 	int r;
 
-	r = series_lookup(s, host, &path, rec, &f);
+	r = store_series_lookup(s, host, &path, rec, &f);
 	if (r < 0)
 		return r;
 	if (rec->time <= f->last)
@@ -727,48 +537,82 @@ write_record(struct store *s, const char *host, const struct record *rec)
 	r = update_file(s, f, rec);
 	if (r == -ENOENT) {
 		/* The file vanished under us (an administrator removed it). */
-		r = create_file(s, host, f->path, rec);
+		r = store_create_file(s, host, f->path, rec);
 		if (r < 0)
 			return r;
-		mark_written(s, f);
+		store_mark_written(s, f);
 		f->last = rec->time - 1;
 		r = update_file(s, f, rec);
 		if (r == -ENOENT)
 			r = -EIO;
 	}
 	if (r > 0)
-		mark_written(s, f);
+		store_mark_written(s, f);
 	return r;
 }
 
-static bool
-record_is_valid(const struct record *rec)
+bool
+store_record_is_valid(const struct record *rec)
 {
 	return rec->schema && rec->schema->n_fields > 0 &&
 		rec->schema->n_fields <= RECORD_FIELDS_MAX &&
 		name_is_valid(rec->series) && rec->time > 0;
 }
 
+
+
+
+
+int
+store_write_batch(struct store *s, const char *host, const struct record *records,
+	size_t n, size_t *ret_written, size_t *ret_skipped)
+{
+	size_t written = 0, skipped = 0, failed = 0;
+	int ret = 0;
+
+	if (ret_written)
+		*ret_written = 0;
+	if (ret_skipped)
+		*ret_skipped = 0;
+	if (!s || (n > 0 && !records) || !name_is_valid(host))
+		return -EINVAL;
+	if (s->rrdcached)
+		ret = store_write_batch_cached(s, host, records, n, &written, &skipped, &failed);
+	else
+		for (size_t i = 0; i < n; i++) {
+			int r = store_record_is_valid(&records[i]) ?
+				write_record(s, host, &records[i]) : -EINVAL;
+
+			if (r > 0)
+				written++;
+			else if (r == 0)
+				skipped++;
+			else {
+				failed++;
+				if (ret == 0 || r == -ENOTCONN)
+					ret = r;
+			}
+		}
+	s->stats.updated += written;
+	s->stats.skipped += skipped;
+	s->stats.failed += failed;
+	if (ret_written)
+		*ret_written = written;
+	if (ret_skipped)
+		*ret_skipped = skipped;
+	return ret;
+}
+
 int
 store_write(struct store *s, const char *host, const struct record *rec)
 {
+	size_t written, skipped;
 	int r;
 
-	if (!s || !rec || !name_is_valid(host) || !record_is_valid(rec))
+	if (!s || !rec || !name_is_valid(host) || !store_record_is_valid(rec))
 		return -EINVAL;
-	if (s->rrdcached) {
-		struct sigpipe_guard g;
-
-		sigpipe_block(&g);
-		r = write_record(s, host, rec);
-		sigpipe_restore(&g);
-	} else
-		r = write_record(s, host, rec);
+	r = store_write_batch(s, host, rec, 1, &written, &skipped);
 	if (r < 0)
-		s->stats.failed++;
-	else if (r == 0)
-		s->stats.skipped++;
-	else
-		s->stats.updated++;
-	return r;
+		return r;
+	return written > 0 ? 1 : 0;
 }

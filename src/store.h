@@ -8,8 +8,8 @@
  * counted, never handed to rrdtool to fail. Nothing here logs.
  *
  * With an rrdcached address, files are created and updated through that
- * daemon (librrd's client, one connection per process), which batches the
- * disk writes. It must see the same files: over a UNIX socket it is given
+ * daemon (a client of our own, one connection per store; a batch of records
+ * goes out as one BATCH command), which batches the disk writes. It must see the same files: over a UNIX socket it is given
  * absolute paths, over TCP paths relative to its base directory, so it must
  * then run with -b <datadir>. It must be able to write the files: run it as
  * healthmond's user (or root). Every writer of these files must go through
@@ -40,8 +40,8 @@ struct store *store_new(const char *datadir, unsigned step_sec);
  * The same, writing through the rrdcached at address ("unix:/path", "/path"
  * or "host:port"; NULL: direct writes, as store_new()). Nothing is connected
  * here: the first write connects, and a write after a lost connection
- * reconnects. All stores of a process share librrd's one connection, so they
- * should name the same daemon. Returns NULL only on bad arguments.
+ * reconnects. Each store has a connection of its own. Returns NULL only on
+ * bad arguments.
  */
 struct store *store_new_cached(const char *datadir, unsigned step_sec,
 	const char *rrdcached);
@@ -54,6 +54,20 @@ struct store *store_new_cached(const char *datadir, unsigned step_sec,
  * on other failures (store_last_error() then says why).
  */
 int store_write(struct store *s, const char *host, const struct record *r);
+
+/*
+ * Writes n records for host; through rrdcached, every sample not skipped goes
+ * out in one BATCH (one round trip), direct writes go one by one. Each record
+ * is written, skipped (not newer than its file's last update) or failed;
+ * *ret_written and *ret_skipped (either may be NULL) count the first two.
+ * Returns 0 when none failed, -EINVAL for an invalid host (nothing written),
+ * else the failure: -ENOTCONN when rrdcached cannot be reached or the
+ * connection broke (nothing of the batch is known to be taken, so none is
+ * counted written), -EIO when the daemon or rrdtool refused a sample, or
+ * another -errno; store_last_error() says why.
+ */
+int store_write_batch(struct store *s, const char *host, const struct record *records,
+	size_t n, size_t *ret_written, size_t *ret_skipped);
 
 /* Path of the RRD file for host/series; the caller frees it. */
 char *store_path(const struct store *s, const char *host, const char *series);

@@ -39,6 +39,8 @@ struct writer {
 	bool stopping;        /* under lock */
 	size_t max_queued;
 	struct writer_stats stats; /* under lock */
+	struct record *records;    /* owned, touched by the worker only: one host's */
+	size_t n_records;          /* allocated */
 };
 
 static void
@@ -53,25 +55,51 @@ queue_push(struct queue *q, const char *host, const struct record *r)
 	q->n++;
 }
 
-/* Writes one batch without the lock; returns its counts in *ret. */
+/*
+ * Writes one batch without the lock; returns its counts in *ret. The records
+ * of a host go to the store in one call (through rrdcached, one round trip);
+ * an agent's queue holds one host, so that is usually the whole batch.
+ */
 static void
-write_batch(struct writer *w, const struct queue *q, struct writer_stats *ret)
+write_batch(struct writer *w, struct queue *q, struct writer_stats *ret)
 {
-	for (size_t i = 0; i < q->n; i++) {
-		int r = store_write(w->store, q->items[i].host, &q->items[i].record);
+	size_t i = 0;
 
-		if (r > 0)
-			ret->written++;
-		else if (r == 0)
-			ret->skipped++;
-		else {
-			ret->failed++;
+	while (i < q->n) {
+		const char *host = q->items[i].host;
+		size_t written = 0, skipped = 0, n = 0, failed;
+		int r;
+
+		/* Gather this host's records, in order, at the front of the run. */
+		for (size_t j = i; j < q->n; j++)
+			if (strcmp(q->items[j].host, host) == 0) {
+				struct queued t = q->items[j];
+
+				memmove(&q->items[i + n + 1], &q->items[i + n],
+					(j - i - n) * sizeof(*q->items));
+				q->items[i + n] = t;
+				n++;
+				host = q->items[i].host;
+			}
+		if (n > w->n_records) {
+			w->n_records = n;
+			w->records = xrealloc(w->records, n * sizeof(*w->records));
+		}
+		for (size_t k = 0; k < n; k++)
+			w->records[k] = q->items[i + k].record;
+		r = store_write_batch(w->store, host, w->records, n, &written, &skipped);
+		failed = n - written - skipped;
+		ret->written += written;
+		ret->skipped += skipped;
+		ret->failed += failed;
+		if (r < 0 || failed > 0) {
 			(void)snprintf(ret->last_error, sizeof(ret->last_error), "%s",
 				store_last_error(w->store));
 			(void)snprintf(ret->last_failed_series,
 				sizeof(ret->last_failed_series), "%s",
 				q->items[i].record.series);
 		}
+		i += n;
 	}
 }
 
@@ -203,6 +231,7 @@ writer_free(struct writer *w)
 	(void)pthread_mutex_unlock(&w->lock);
 	(void)pthread_join(w->thread, NULL);
 	store_free(w->store);
+	free(w->records);
 	free(w->pending.items);
 	(void)pthread_mutex_destroy(&w->lock);
 	(void)pthread_cond_destroy(&w->work);

@@ -814,7 +814,7 @@ START_TEST(test_store_failure)
 	ck_assert_ptr_nonnull(strstr(r.head, "Retry-After: "));
 	reply_done(&r);
 	ck_assert_uint_eq(mark_on_disk("web1"), 1);
-	ck_assert_uint_eq(count_lines("Cannot write 'web1/load' from an agent"), 1);
+	ck_assert_uint_eq(count_lines("Cannot write 1 of 1 samples from 'web1'"), 1);
 	/* The agent sends both again once the store works. */
 	ck_assert_int_eq(rmdir(blocker), 0);
 	post(TOKEN1, body, &r);

@@ -13,6 +13,8 @@
 #include <check.h>
 #include <dirent.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -1013,6 +1015,7 @@ START_TEST(test_cached_updated_behind_our_back)
 	ck_assert_int_eq(store_write(s, HOST, &rec), 1);
 	/* Another writer, through the same daemon, moves past our cached time. */
 	rrd_clear_error();
+	ck_assert_msg(rrdc_connect(cached_unix) == 0, "%s", rrd_get_error());
 	ck_assert_msg(rrdc_update(path, 1, argv) == 0, "%s", rrd_get_error());
 	rec.time = 1700000000 - 10;
 	ck_assert_int_eq(store_write(s, HOST, &rec), 0);
@@ -1121,6 +1124,257 @@ START_TEST(test_cached_restart_between_writes)
 }
 END_TEST
 
+/* The value of the last sample of path's first data source, after a flush. */
+static double
+last_value(const char *path, int64_t *ret_time)
+{
+	time_t last = 0;
+	unsigned long n_ds = 0;
+	char **names = NULL, **values = NULL;
+	double v;
+
+	rrd_clear_error();
+	ck_assert_msg(rrd_lastupdate_r(path, &last, &n_ds, &names, &values) == 0,
+		"rrd_lastupdate_r '%s': %s", path, rrd_get_error());
+	ck_assert_uint_ge(n_ds, 1);
+	v = strtod(values[0], NULL);
+	for (unsigned long i = 0; i < n_ds; i++) {
+		rrd_freemem(names[i]);
+		rrd_freemem(values[i]);
+	}
+	rrd_freemem(names);
+	rrd_freemem(values);
+	*ret_time = last;
+	return v;
+}
+
+static void
+assert_batch(struct store *s, const struct record *recs, size_t n, int want_r,
+	size_t want_written, size_t want_skipped)
+{
+	size_t written = 99, skipped = 99;
+	int r = store_write_batch(s, HOST, recs, n, &written, &skipped);
+
+	ck_assert_msg(r == want_r, "store_write_batch: %d (%s), want %d", r,
+		store_last_error(s), want_r);
+	ck_assert_uint_eq(written, want_written);
+	ck_assert_uint_eq(skipped, want_skipped);
+}
+
+/*
+ * One batch of new, stale (known to us, or only to the daemon) and duplicate
+ * samples over several files: exact counts, one round trip, values read back.
+ */
+START_TEST(test_cached_batch_mixed)
+{
+	_cleanup_(store_freep) struct store *s = store_new_cached(datadir, 10, cached_unix);
+	_cleanup_(store_freep) struct store *s2 = NULL;
+	_cleanup_free_ char *load = rrd_file(HOST, "load");
+	_cleanup_free_ char *uptime = rrd_file(HOST, "uptime");
+	_cleanup_free_ char *swap = rrd_file(HOST, "swap");
+	struct record first[] = {
+		make_record(&schema_load, NULL, T0, 1),
+		make_record(&schema_load, NULL, T0 + 10, 2),
+		make_record(&schema_uptime, NULL, T0, 100),
+		make_record(&schema_swap, NULL, T0, 1000),
+	};
+	struct record second[] = {
+		make_record(&schema_load, NULL, T0 + 10, 99),    /* stale */
+		make_record(&schema_load, NULL, T0 + 20, 3),     /* new */
+		make_record(&schema_load, NULL, T0 + 20, 98),    /* duplicate */
+		make_record(&schema_uptime, NULL, T0 + 10, 101), /* new */
+		make_record(&schema_uptime, NULL, T0 + 5, 97),   /* older than the last */
+		make_record(&schema_swap, NULL, T0, 96),         /* stale */
+		make_record(&schema_swap, NULL, T0 + 10, 1001),  /* new */
+	};
+	struct record third[] = {
+		make_record(&schema_load, NULL, T0 + 20, 95),    /* stale: the daemon knows */
+		make_record(&schema_load, NULL, T0 + 30, 4),     /* new */
+		make_record(&schema_uptime, NULL, T0 + 20, 102), /* new */
+	};
+	struct record late = make_record(&schema_load, NULL, T0 + 25, 94);
+	int64_t t;
+
+	assert_batch(s, first, ELEMENTSOF(first), 0, 4, 0);
+	assert_batch(s, second, ELEMENTSOF(second), 0, 3, 4);
+	ck_assert_uint_eq(store_get_stats(s)->created, 3);
+	ck_assert_uint_eq(store_get_stats(s)->updated, 7);
+	ck_assert_uint_eq(store_get_stats(s)->skipped, 4);
+	ck_assert_uint_eq(store_get_stats(s)->failed, 0);
+	ck_assert_uint_eq(store_get_stats(s)->connects, 1);
+
+	/* A restarted writer knows no last update: the daemon's refusal teaches it. */
+	s2 = store_new_cached(datadir, 10, cached_unix);
+	assert_batch(s2, third, ELEMENTSOF(third), 0, 2, 1);
+	ck_assert_int_eq(store_write(s2, HOST, &late), 0);
+	ck_assert_uint_eq(store_get_stats(s2)->skipped, 2);
+	ck_assert_uint_eq(store_get_stats(s2)->failed, 0);
+	ck_assert_uint_eq(store_get_stats(s2)->created, 0);
+
+	cached_flush(load);
+	cached_flush(uptime);
+	cached_flush(swap);
+	ck_assert(last_value(load, &t) == 4);
+	ck_assert_int_eq(t, T0 + 30);
+	ck_assert(last_value(uptime, &t) == 102);
+	ck_assert_int_eq(t, T0 + 20);
+	ck_assert(last_value(swap, &t) == 1001);
+	ck_assert_int_eq(t, T0 + 10);
+	assert_sigpipe_clean();
+}
+END_TEST
+
+/*
+ * A line the daemon refuses (a directory where the file should be) fails that
+ * sample alone: counted, -EIO, and the rest of the batch is written.
+ */
+START_TEST(test_cached_batch_refused_line)
+{
+	_cleanup_(store_freep) struct store *s = store_new_cached(datadir, 10, cached_unix);
+	_cleanup_free_ char *load = rrd_file(HOST, "load");
+	_cleanup_free_ char *blocker = rrd_file(HOST, "uptime");
+	struct record recs[] = {
+		make_record(&schema_load, NULL, T0, 1),
+		make_record(&schema_uptime, NULL, T0, 100),
+		make_record(&schema_load, NULL, T0 + 10, 2),
+	};
+	int64_t t;
+
+	ck_assert_int_eq(mkdir_p(blocker, 0755), 0);
+	assert_batch(s, recs, ELEMENTSOF(recs), -EIO, 2, 0);
+	ck_assert_msg(strstr(store_last_error(s), "uptime.rrd"), "error '%s'",
+		store_last_error(s));
+	ck_assert_uint_eq(store_get_stats(s)->failed, 1);
+	ck_assert_uint_eq(store_get_stats(s)->updated, 2);
+	/* Not learnt as written: the same sample is tried again, and fails again. */
+	recs[1].time = T0;
+	assert_batch(s, recs + 1, 1, -EIO, 0, 0);
+	ck_assert_uint_eq(store_get_stats(s)->failed, 2);
+	cached_flush(load);
+	ck_assert(last_value(load, &t) == 2);
+	ck_assert_int_eq(t, T0 + 10);
+}
+END_TEST
+
+/* A stand-in for rrdcached that reads a little of what it is sent, then hangs up. */
+struct hangup_server {
+	int listen_fd;
+	pthread_t thread;
+	char *path;
+};
+
+static void *
+hangup_thread(void *userdata)
+{
+	struct hangup_server *h = userdata;
+	int fd = accept4(h->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	char buf[64];
+
+	if (fd >= 0) {
+		(void)read(fd, buf, sizeof(buf));
+		(void)close(fd);
+	}
+	return NULL;
+}
+
+static void
+hangup_start(struct hangup_server *h, const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+	h->path = xstrdup(path);
+	(void)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	(void)unlink(path);
+	h->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(h->listen_fd, 0);
+	ck_assert_int_eq(bind(h->listen_fd, (const struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(listen(h->listen_fd, 4), 0);
+	ck_assert_int_eq(pthread_create(&h->thread, NULL, hangup_thread, h), 0);
+}
+
+static void
+hangup_stop(struct hangup_server *h)
+{
+	(void)pthread_join(h->thread, NULL);
+	(void)close(h->listen_fd);
+	(void)unlink(h->path);
+	free(h->path);
+}
+
+/*
+ * The connection is lost in the middle of a batch: the call fails with
+ * -ENOTCONN, counts every sample failed and none written, learns nothing; the
+ * next call connects again and writes them all.
+ */
+START_TEST(test_cached_batch_connection_lost)
+{
+	_cleanup_(store_freep) struct store *s = store_new_cached(datadir, 10, cached_unix);
+	_cleanup_free_ char *load = rrd_file(HOST, "load");
+	struct record recs[200];
+	struct hangup_server h;
+	int64_t t;
+
+	for (size_t i = 0; i < ELEMENTSOF(recs); i++)
+		recs[i] = make_record(&schema_load, NULL, T0 + 10 * (int64_t)i, (double)i);
+	assert_batch(s, recs, 1, 0, 1, 0);
+	cached_stop();
+	hangup_start(&h, cached_unix + strlen("unix:"));
+	assert_batch(s, recs + 1, ELEMENTSOF(recs) - 1, -ENOTCONN, 0, 0);
+	hangup_stop(&h);
+	ck_assert_uint_eq(store_get_stats(s)->failed, ELEMENTSOF(recs) - 1);
+	ck_assert_uint_eq(store_get_stats(s)->connects, 2);
+	assert_sigpipe_clean();
+
+	cached_start();
+	assert_batch(s, recs + 1, ELEMENTSOF(recs) - 1, 0, ELEMENTSOF(recs) - 1, 0);
+	ck_assert_uint_eq(store_get_stats(s)->connects, 3);
+	cached_flush(load);
+	ck_assert(last_value(load, &t) == (double)(ELEMENTSOF(recs) - 1));
+	ck_assert_int_eq(t, T0 + 10 * (int64_t)(ELEMENTSOF(recs) - 1));
+	assert_sigpipe_clean();
+}
+END_TEST
+
+/* A batch creating more files than the store's table held: it grows under the batch. */
+START_TEST(test_cached_batch_many_files)
+{
+	_cleanup_(store_freep) struct store *s = store_new_cached(datadir, 10, cached_unix);
+	struct record recs[300];
+	char name[16];
+
+	for (size_t i = 0; i < ELEMENTSOF(recs); i++) {
+		(void)snprintf(name, sizeof(name), "d%zu", i);
+		recs[i] = make_record(&schema_load, name, T0 + (int64_t)(i % 3), (double)i);
+	}
+	assert_batch(s, recs, ELEMENTSOF(recs), 0, ELEMENTSOF(recs), 0);
+	for (size_t i = 0; i < ELEMENTSOF(recs); i++)
+		recs[i].time += 10;
+	assert_batch(s, recs, ELEMENTSOF(recs), 0, ELEMENTSOF(recs), 0);
+	assert_batch(s, recs, ELEMENTSOF(recs), 0, 0, ELEMENTSOF(recs));
+	ck_assert_uint_eq(store_series_count(s), ELEMENTSOF(recs));
+	ck_assert_uint_eq(store_get_stats(s)->created, ELEMENTSOF(recs));
+}
+END_TEST
+
+/* Direct writes go one by one, with the same counts. */
+START_TEST(test_batch_direct)
+{
+	_cleanup_(store_freep) struct store *s = store_new(datadir, 10);
+	struct record recs[] = {
+		make_record(&schema_load, NULL, T0, 1),
+		make_record(&schema_load, NULL, T0, 2),
+		make_record(&schema_uptime, NULL, T0 + 10, 3),
+		make_record(&schema_load, NULL, T0 - 10, 4),
+		make_record(&schema_load, NULL, T0 + 10, 5),
+	};
+
+	assert_batch(s, recs, ELEMENTSOF(recs), 0, 3, 2);
+	ck_assert_int_eq(store_write_batch(s, "bad/host", recs, 1, NULL, NULL), -EINVAL);
+	ck_assert_uint_eq(store_get_stats(s)->updated, 3);
+	ck_assert_uint_eq(store_get_stats(s)->skipped, 2);
+}
+END_TEST
+
 /* Over TCP the daemon is given names relative to its base directory, datadir. */
 START_TEST(test_cached_tcp)
 {
@@ -1173,6 +1427,7 @@ store_suite(void)
 	tcase_add_test(tc, test_not_an_rrd);
 	tcase_add_test(tc, test_new_cached_bad_arguments);
 	tcase_add_test(tc, test_cached_unreachable);
+	tcase_add_test(tc, test_batch_direct);
 	suite_add_tcase(s, tc);
 
 	if (!bin) {
@@ -1187,6 +1442,10 @@ store_suite(void)
 	tcase_add_loop_test(tc_cached, test_cached_values_read_back, 0, 3);
 	tcase_add_loop_test(tc_cached, test_cached_layout, 0, ELEMENTSOF(layouts));
 	tcase_add_test(tc_cached, test_cached_values_identical);
+	tcase_add_test(tc_cached, test_cached_batch_mixed);
+	tcase_add_test(tc_cached, test_cached_batch_many_files);
+	tcase_add_test(tc_cached, test_cached_batch_refused_line);
+	tcase_add_test(tc_cached, test_cached_batch_connection_lost);
 	tcase_add_test(tc_cached, test_cached_stale_skipped);
 	tcase_add_test(tc_cached, test_cached_restart);
 	tcase_add_test(tc_cached, test_cached_updated_behind_our_back);
