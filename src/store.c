@@ -10,9 +10,10 @@
  * it. Nothing here logs: failures are returned, counted and described by
  * store_last_error().
  *
- * With an rrdcached address the same happens through the daemon, over a
- * connection of the store's own (rrdcc.c): files are created with its CREATE
- * command, and the samples of a store_write_batch() call go out as UPDATE
+ * With an rrdcached address the same happens through the daemon
+ * (store_cached.c), over a connection of the store's own (rrdcc.c): files
+ * are created with its CREATE command, and the samples of a
+ * store_write_batch() call go out as UPDATE
  * lines of one BATCH, one round trip for all of them; the daemon keeps them
  * in memory and writes them out in batches of its own. A line it refuses
  * fails that sample alone, a stale one ("illegal attempt to update") is
