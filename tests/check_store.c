@@ -721,21 +721,6 @@ find_program(const char *name)
 	return NULL;
 }
 
-static unsigned
-free_tcp_port(void)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-		.sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-	(void)close(fd);
-	return ntohs(sa.sin_port);
-}
-
 static bool
 can_connect(const struct sockaddr *sa, socklen_t len)
 {
@@ -821,7 +806,7 @@ setup_cached(void)
 {
 	setup();
 	cached_unix = xasprintf("unix:%s/rrdcached.sock", base);
-	cached_tcp = xasprintf("127.0.0.1:%u", free_tcp_port());
+	cached_tcp = xasprintf("127.0.0.1:%u", test_free_tcp_port());
 	cached_start();
 }
 

@@ -701,18 +701,8 @@ END_TEST
 /* Nobody listens: connect failures, backoff, the data stays. */
 START_TEST(test_connect_refused)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-		.sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	/* A port that was free a moment ago and has no listener. */
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-	(void)close(fd);
 	free(t.fc.url);
-	t.fc.url = xasprintf("http://127.0.0.1:%u", ntohs(sa.sin_port));
+	t.fc.url = xasprintf("http://127.0.0.1:%u", test_free_tcp_port());
 	start();
 	add_batches(2);
 	upload_kick(t.u);

@@ -17,6 +17,8 @@ char *test_data_path(const char *relative);
 void test_write_file(const char *dir, const char *name, const char *text);
 /* Runs argv (searched in PATH) and fails the test unless it exits 0. */
 void test_run_command(char *const argv[]);
+/* A TCP port on 127.0.0.1 that was free a moment ago (nothing listens on it). */
+unsigned test_free_tcp_port(void);
 /* Runs the suite with the default runner; returns the process exit status. */
 int test_run_suite(Suite *s);
 
