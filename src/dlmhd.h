@@ -25,6 +25,10 @@ const char *dlmhd_error(void);
 	X(MHD_get_daemon_info)                                                       \
 	X(MHD_get_connection_info)                                                   \
 	X(MHD_lookup_connection_value)                                               \
+	X(MHD_lookup_connection_value_n)                                             \
+	X(MHD_get_connection_values)                                                 \
+	X(MHD_suspend_connection)                                                    \
+	X(MHD_resume_connection)                                                     \
 	X(MHD_create_response_from_buffer)                                           \
 	X(MHD_add_response_header)                                                   \
 	X(MHD_queue_response)                                                        \

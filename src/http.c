@@ -18,79 +18,38 @@
  * appended up to the cap; past it, the request is refused. The last call
  * hands the whole body to the route's handler. Nothing here blocks; handlers
  * run inside sym_MHD_run() and must not free the server.
+ *
+ * A handler that suspends its request (MHD_ALLOW_SUSPEND_RESUME) leaves the
+ * connection parked until its owner answers: http_request.c keeps the
+ * answer and resumes the connection, and the access handler, called again,
+ * queues it. MHD aborts the process when it is stopped with a connection
+ * still suspended, so a server going away first tells the owners, resumes
+ * their requests and runs MHD until it has closed them. UNIX socket files
+ * this server made (or took over on reload) are removed when it is freed.
+ * The request side (accessors, answers, certificates) is http_request.c.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <jansson.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-
 #include "dlmhd.h"
-#include "http.h"
-#include "netaddr.h"
+#include "http_internal.h"
 #include "log.h"
+#include "netaddr.h"
 #include "util.h"
 
 /* Per connection: headers and MHD's read buffer live in this pool. */
 #define CONNECTION_MEMORY_LIMIT (64 * 1024)
 /* The TLS files are small; refuse anything bigger than this. */
 #define PEM_FILE_MAX (1024 * 1024)
-
-struct listener {
-	char *address; /* owned: as configured */
-	int fd;        /* owned */
-};
-
-struct http_daemon {
-	struct http_server *server; /* borrowed: the owner */
-	const char *address;        /* borrowed: its listener's */
-	struct MHD_Daemon *mhd;     /* owned */
-	sd_event_source *io;        /* owned: MHD's epoll fd */
-	sd_event_source *timer;     /* owned */
-	char last_error[256];       /* MHD's last log line, for start failures */
-};
-
-struct http_server {
-	struct listener *listeners;  /* owned array */
-	size_t n_listeners;
-	struct http_daemon *daemons; /* owned array, one per listener once started */
-	size_t n_daemons;
-	struct http_route *routes;   /* owned copy; the strings borrowed */
-	size_t n_routes;
-	char *tls_cert;              /* owned: PEM text, or NULL */
-	char *tls_key;               /* owned: PEM text, wiped on free */
-	char *client_ca;             /* owned: PEM text, or NULL */
-	unsigned max_connections;
-	unsigned idle_timeout;
-	struct http_stats stats;
-};
-
-struct http_request {
-	struct http_daemon *daemon;  /* borrowed */
-	struct MHD_Connection *conn; /* borrowed: MHD's */
-	const struct http_route *route; /* borrowed: the server's; NULL: not routed */
-	char *method;                /* owned */
-	char *path;                  /* owned */
-	char *body;                  /* owned; NUL-terminated for convenience */
-	size_t len;
-	size_t allocated;
-	char **headers;              /* owned strv: name, value, name, value... */
-	char *user;                  /* owned: http_request_set_user()'s, or NULL */
-	char peer[64];
-	bool answered;
-	bool too_large;
-	bool cert_checked;
-	int cert_result;             /* http_request_client_cn()'s, once checked */
-	char cert_cn[256];
-};
 
 /* Reads a PEM file named in the configuration. */
 static int
@@ -114,13 +73,58 @@ wipe_free(char *s)
 	}
 }
 
-static const struct listener *
-find_listener(const struct http_server *s, const char *address)
+static struct listener *
+find_listener(struct http_server *s, const char *address)
 {
 	for (size_t i = 0; s && i < s->n_listeners; i++)
 		if (s->listeners[i].fd >= 0 && strcmp(s->listeners[i].address, address) == 0)
 			return &s->listeners[i];
 	return NULL;
+}
+
+/* Opens l->address, or takes old's socket over. 0, or -errno with *ret_error. */
+static int
+listener_open(struct listener *l, const struct listener *old, char **ret_error)
+{
+	const char *path = netaddr_unix_path(l->address);
+	struct stat st;
+	int r;
+
+	if (old) {
+		l->fd = fcntl(old->fd, F_DUPFD_CLOEXEC, 3);
+		if (l->fd < 0) {
+			r = -errno;
+			*ret_error = xasprintf("cannot take over the socket of '%s': %s",
+				l->address, strerror(errno));
+			return r;
+		}
+		return 0;
+	}
+	r = netaddr_listen(l->address, &l->fd, ret_error);
+	if (r < 0 || !path)
+		return r;
+	/* Ours to remove on free, unless something else replaced it by then. */
+	l->unix_path = xstrdup(path);
+	if (stat(path, &st) == 0) {
+		l->unix_dev = st.st_dev;
+		l->unix_ino = st.st_ino;
+	}
+	return 0;
+}
+
+/* Removes the UNIX socket file of l if it is still the one we made. */
+static void
+listener_unlink(struct listener *l)
+{
+	struct stat st;
+
+	if (!l->unix_path)
+		return;
+	if (stat(l->unix_path, &st) == 0 && S_ISSOCK(st.st_mode) &&
+		st.st_dev == l->unix_dev && st.st_ino == l->unix_ino)
+		(void)unlink(l->unix_path);
+	free(l->unix_path);
+	l->unix_path = NULL;
 }
 
 int
@@ -171,7 +175,6 @@ http_server_new(const struct http_config *cfg, const struct http_route *routes,
 		s->listeners[i].fd = -1;
 	s->n_listeners = n;
 	for (size_t i = 0; i < n; i++) {
-		const struct listener *old = find_listener(previous, cfg->listen[i]);
 		struct listener *l = &s->listeners[i];
 
 		for (size_t j = 0; j < i; j++)
@@ -181,18 +184,22 @@ http_server_new(const struct http_config *cfg, const struct http_route *routes,
 				return -EINVAL;
 			}
 		l->address = xstrdup(cfg->listen[i]);
-		if (old) {
-			l->fd = fcntl(old->fd, F_DUPFD_CLOEXEC, 3);
-			if (l->fd < 0) {
-				*ret_error = xasprintf("cannot take over the socket of '%s': %s",
-					l->address, strerror(errno));
-				return -errno;
-			}
-			continue;
-		}
-		r = netaddr_listen(l->address, &l->fd, ret_error);
+		r = listener_open(l, find_listener(previous, l->address), ret_error);
 		if (r < 0)
 			return r;
+	}
+	/*
+	 * Only now that nothing can fail: the socket files taken over are ours
+	 * to remove, no longer previous's.
+	 */
+	for (size_t i = 0; i < n; i++) {
+		struct listener *old = find_listener(previous, s->listeners[i].address);
+
+		if (old && old->unix_path) {
+			s->listeners[i].unix_path = TAKE_PTR(old->unix_path);
+			s->listeners[i].unix_dev = old->unix_dev;
+			s->listeners[i].unix_ino = old->unix_ino;
+		}
 	}
 	*ret = TAKE_PTR(s);
 	return 0;
@@ -219,235 +226,6 @@ const struct http_stats *
 http_server_get_stats(const struct http_server *s)
 {
 	return &s->stats;
-}
-
-/* Requests. */
-
-static void
-format_peer(const struct sockaddr *sa, char *buf, size_t size)
-{
-	char host[INET6_ADDRSTRLEN] = "?";
-
-	if (!sa) {
-		(void)snprintf(buf, size, "?");
-		return;
-	}
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
-
-		(void)inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
-		(void)snprintf(buf, size, "%s:%u", host, ntohs(in->sin_port));
-	} else if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
-
-		(void)inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
-		(void)snprintf(buf, size, "[%s]:%u", host, ntohs(in6->sin6_port));
-	} else
-		(void)snprintf(buf, size, "?");
-}
-
-static struct http_request *
-request_new(struct http_daemon *d, struct MHD_Connection *conn, const char *method,
-	const char *path)
-{
-	struct http_request *r = xcalloc(1, sizeof(*r));
-	const union MHD_ConnectionInfo *ci;
-
-	r->daemon = d;
-	r->conn = conn;
-	r->method = xstrdup(method);
-	r->path = xstrdup(path);
-	r->body = xstrdup("");
-	r->allocated = 1;
-	ci = sym_MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	format_peer(ci ? ci->client_addr : NULL, r->peer, sizeof(r->peer));
-	return r;
-}
-
-static void
-request_free(struct http_request *r)
-{
-	if (!r)
-		return;
-	free(r->method);
-	free(r->path);
-	free(r->body);
-	strv_free(r->headers);
-	free(r->user);
-	free(r);
-}
-
-const char *
-http_request_method(const struct http_request *r)
-{
-	return r->method;
-}
-
-const char *
-http_request_path(const struct http_request *r)
-{
-	return r->path;
-}
-
-const char *
-http_request_header(const struct http_request *r, const char *name)
-{
-	return sym_MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
-}
-
-const char *
-http_request_body(const struct http_request *r, size_t *ret_len)
-{
-	if (ret_len)
-		*ret_len = r->len;
-	return r->body;
-}
-
-const char *
-http_request_peer(const struct http_request *r)
-{
-	return r->peer;
-}
-
-void
-http_request_set_user(struct http_request *r, const char *user)
-{
-	free(r->user);
-	r->user = user ? xstrdup(user) : NULL;
-}
-
-const char *
-http_request_user(const struct http_request *r)
-{
-	return r->user;
-}
-
-bool
-http_request_answered(const struct http_request *r)
-{
-	return r->answered;
-}
-
-void
-http_response_add_header(struct http_request *r, const char *name, const char *value)
-{
-	strv_push(&r->headers, name);
-	strv_push(&r->headers, value);
-}
-
-int
-http_respond(struct http_request *r, unsigned status, const char *content_type,
-	const char *body, size_t len)
-{
-	struct MHD_Response *resp;
-	enum MHD_Result q;
-
-	if (r->answered)
-		return -EALREADY;
-	resp = sym_MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
-	if (!resp)
-		return -ENOMEM;
-	if (content_type)
-		(void)sym_MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-			content_type);
-	for (char **h = r->headers; h && h[0] && h[1]; h += 2)
-		(void)sym_MHD_add_response_header(resp, h[0], h[1]);
-	q = sym_MHD_queue_response(r->conn, status, resp);
-	sym_MHD_destroy_response(resp);
-	if (q != MHD_YES)
-		return -EIO;
-	r->answered = true;
-	return 0;
-}
-
-int
-http_respond_error(struct http_request *r, unsigned status, const char *error,
-	const char *fmt, ...)
-{
-	_cleanup_free_ char *message = NULL, *text = NULL;
-	json_t *o;
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vasprintf(&message, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		message = NULL;
-	o = json_pack("{s:s, s:s}", "error", error, "message", message ? message : "");
-	text = o ? json_dumps(o, JSON_COMPACT) : NULL;
-	json_decref(o);
-	if (!text)
-		/* jansson refused the text (invalid UTF-8 in the message). */
-		text = xasprintf("{\"error\":\"%s\"}", error);
-	n = http_respond(r, status, "application/json", text, strlen(text));
-	return n;
-}
-
-/* Certificates. */
-
-static int
-check_client_cert(struct http_request *req, char *cn, size_t size)
-{
-	const union MHD_ConnectionInfo *ci;
-	gnutls_session_t session;
-	const gnutls_datum_t *chain;
-	gnutls_x509_crt_t crt = NULL;
-	unsigned n_chain = 0, status = 0;
-	gnutls_typed_vdata_st purpose = {
-		.type = GNUTLS_DT_KEY_PURPOSE_OID,
-		.data = (unsigned char *)GNUTLS_KP_TLS_WWW_CLIENT,
-	};
-	char second[8];
-	size_t len = size, len2 = sizeof(second);
-	int r;
-
-	if (!req->daemon->server->client_ca)
-		return 0;
-	ci = sym_MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
-	if (!ci || !ci->tls_session)
-		return 0;
-	session = ci->tls_session;
-	chain = sym_gnutls_certificate_get_peers(session, &n_chain);
-	if (!chain || n_chain == 0)
-		return 0;
-	/*
-	 * The chain, the dates, and the purpose: a server certificate from the
-	 * same CA must not pass for a client's. MHD only asked for the
-	 * certificate (GNUTLS_CERT_REQUEST); we decide here.
-	 */
-	if (sym_gnutls_certificate_verify_peers(session, &purpose, 1, &status) < 0 ||
-		status != 0)
-		return -EPERM;
-	if (sym_gnutls_x509_crt_init(&crt) < 0)
-		return -ENOMEM;
-	r = sym_gnutls_x509_crt_import(crt, &chain[0], GNUTLS_X509_FMT_DER);
-	if (r >= 0)
-		r = sym_gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, 0,
-			cn, &len);
-	/* A second common name would make "the host" ambiguous. */
-	if (r >= 0 && sym_gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 1,
-			      0, second, &len2) != GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
-		r = -1;
-	sym_gnutls_x509_crt_deinit(crt);
-	if (r < 0 || len >= size || strlen(cn) != len)
-		return -EBADMSG;
-	return 1;
-}
-
-int
-http_request_client_cn(struct http_request *r, char *buf, size_t size)
-{
-	if (!r->cert_checked) {
-		r->cert_result = check_client_cert(r, r->cert_cn, sizeof(r->cert_cn));
-		r->cert_checked = true;
-	}
-	if (r->cert_result <= 0)
-		return r->cert_result;
-	if (strlen(r->cert_cn) >= size)
-		return -EBADMSG;
-	strcpy(buf, r->cert_cn);
-	return 1;
 }
 
 /* The access handler. */
@@ -555,6 +333,25 @@ on_body_piece(struct http_request *r, const char *data, size_t size)
 	return MHD_YES;
 }
 
+/*
+ * The handler's call after a suspended request was resumed: queue the
+ * answer its owner gave; without one (aborted, or it could not be built)
+ * the connection is closed.
+ */
+static enum MHD_Result
+on_resumed(struct http_request *r)
+{
+	struct MHD_Response *resp = TAKE_PTR(r->pending);
+	enum MHD_Result q;
+
+	request_unpark(r);
+	if (!resp)
+		return MHD_NO;
+	q = sym_MHD_queue_response(r->conn, r->pending_status, resp);
+	sym_MHD_destroy_response(resp);
+	return q;
+}
+
 static enum MHD_Result
 access_handler(void *cls, struct MHD_Connection *conn, const char *url,
 	const char *method, const char *version, const char *upload_data,
@@ -579,11 +376,18 @@ access_handler(void *cls, struct MHD_Connection *conn, const char *url,
 		*upload_data_size = 0;
 		return res;
 	}
+	if (r->is_parked)
+		return on_resumed(r);
 	if (r->answered)
 		return MHD_YES;
 	if (!r->route)
 		return MHD_NO;
+	r->suspend_wanted = false;
 	r->route->on_request(r, r->route->userdata);
+	if (!r->answered && r->suspend_wanted) {
+		request_park(r);
+		return MHD_YES;
+	}
 	if (!r->answered)
 		(void)http_respond_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal",
 			"the request was not answered");
@@ -668,7 +472,7 @@ static int
 daemon_start(struct http_server *s, struct http_daemon *d, const struct listener *l,
 	sd_event *e, char **ret_error)
 {
-	unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
 	struct MHD_OptionItem opts[16];
 	const union MHD_DaemonInfo *info;
 	size_t n = 0;
@@ -676,6 +480,7 @@ daemon_start(struct http_server *s, struct http_daemon *d, const struct listener
 
 	d->server = s;
 	d->address = l->address;
+	LIST_INIT(&d->parked);
 	/* MHD closes the socket it is given when it stops: give it a copy. */
 	fd = fcntl(l->fd, F_DUPFD_CLOEXEC, 3);
 	if (fd < 0) {
@@ -737,15 +542,57 @@ daemon_start(struct http_server *s, struct http_daemon *d, const struct listener
 	return 0;
 }
 
+/*
+ * MHD_stop_daemon() aborts the process while a connection is suspended,
+ * and MHD_resume_connection() only flags one for MHD_run() to take back:
+ * tell the owners of suspended requests to let go, resume them, and run
+ * MHD until their handler closed them all (nothing suspends them again).
+ */
+static void
+daemon_drain(struct http_daemon *d)
+{
+	struct http_request *r, *next;
+
+	for (r = LIST_FIRST(&d->parked); r; r = next) {
+		next = LIST_NEXT(r, parked_link);
+		request_abort(r);
+	}
+	for (unsigned i = 0; i < 64 && !LIST_EMPTY(&d->parked); i++)
+		(void)sym_MHD_run(d->mhd);
+	if (!LIST_EMPTY(&d->parked))
+		log_warning("HTTP connections on '%s' stay suspended at shutdown",
+			d->address);
+}
+
 static void
 daemon_stop(struct http_daemon *d)
 {
 	sd_event_source_disable_unref(d->io);
 	sd_event_source_disable_unref(d->timer);
 	d->io = d->timer = NULL;
-	if (d->mhd)
+	if (d->mhd) {
+		daemon_drain(d);
 		sym_MHD_stop_daemon(d->mhd);
+	}
 	d->mhd = NULL;
+}
+
+void
+daemon_wake(struct http_daemon *d)
+{
+	int r;
+
+	/*
+	 * MHD signals its epoll fd on a resumption; the timer covers a
+	 * resumption from inside sym_MHD_run(), whose end re-arms it anyway.
+	 */
+	if (!d->timer)
+		return;
+	r = sd_event_source_set_time(d->timer, now_usec(CLOCK_MONOTONIC));
+	if (r >= 0)
+		r = sd_event_source_set_enabled(d->timer, SD_EVENT_ONESHOT);
+	if (r < 0)
+		log_warning_errno(r, "Cannot arm the HTTP timer of '%s'", d->address);
 }
 
 int
@@ -781,6 +628,7 @@ http_server_free(struct http_server *s)
 		daemon_stop(&s->daemons[i]);
 	free(s->daemons);
 	for (size_t i = 0; i < s->n_listeners; i++) {
+		listener_unlink(&s->listeners[i]);
 		if (s->listeners[i].fd >= 0)
 			(void)close(s->listeners[i].fd);
 		free(s->listeners[i].address);

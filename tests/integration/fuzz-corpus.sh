@@ -5,8 +5,9 @@
 # ordinary compiler and tests/fuzz_main.c: tests/data/fuzz/wire/ through the
 # wire decoder's round-trip oracle, and tests/data/fuzz/conf/ plus the
 # shipped sample config and the golden inputs through the config loader's
-# print-and-reload oracle. A target that finds a bad input aborts, and the
-# sanitizers of an --enable-sanitizers build report it.
+# print-and-reload oracle, and tests/data/fuzz/basicauth/ through the
+# Authorization header and users file decoders. A target that finds a bad
+# input aborts, and the sanitizers of an --enable-sanitizers build report it.
 . "$(dirname "$0")/lib.sh"
 
 out=$T/out
@@ -25,3 +26,4 @@ replay() {
 replay wire "$top_srcdir/tests/data/fuzz/wire"
 replay conf "$top_srcdir/tests/data/fuzz/conf" "$top_srcdir/conf/healthmond.conf" \
 	"$top_srcdir"/tests/data/conf/*.in
+replay basicauth "$top_srcdir/tests/data/fuzz/basicauth"
