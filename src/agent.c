@@ -29,6 +29,7 @@
 #include "store.h"
 #include "writer.h"
 #include "util.h"
+#include "view.h"
 
 /* Records waiting for the writer thread at most: minutes of a busy agent. */
 #define AGENT_WRITE_QUEUE_MAX 100000
@@ -46,6 +47,7 @@ struct agent {
 	struct probe_set *probes;      /* owned; NULL until started */
 	struct rules *rules;           /* owned */
 	struct forward *forward;       /* owned; NULL: no central, not started */
+	struct view *view;             /* borrowed; NULL: none */
 	struct record_batch batch;     /* owned; reused every cycle */
 	struct complaint *collector_complaints; /* owned; one per collector */
 	size_t n_collector_complaints;
@@ -100,6 +102,8 @@ on_event(const struct event *ev, void *userdata)
 		log_warning_errno(r, "Cannot log a health event");
 	if (a->forward)
 		forward_event(a->forward, ev);
+	if (a->view)
+		view_feed_event(a->view, ev);
 }
 
 int
@@ -167,6 +171,8 @@ handle_record(struct agent *a, const struct record *rec)
 	if (a->forward)
 		forward_record(a->forward, rec);
 	rules_feed(a->rules, rec);
+	if (a->view)
+		view_feed_record(a->view, a->hostname, rec);
 }
 
 /* Once a cycle: what the writer thread could not write since the last one. */
@@ -200,6 +206,25 @@ write_records(struct agent *a)
 }
 
 static void
+show_check(const struct rules_instance *in, void *userdata)
+{
+	struct agent *a = userdata;
+
+	view_set_check(a->view, a->hostname, in->check->name, in->series, in->check->field,
+		in->state, in->value, in->check->warning, in->check->critical, in->since);
+}
+
+void
+agent_set_view(struct agent *a, struct view *v)
+{
+	a->view = v;
+	if (v) {
+		(void)view_add_host(v, a->hostname, true);
+		rules_foreach(a->rules, show_check, a);
+	}
+}
+
+static void
 update_status(struct agent *a, uint64_t now)
 {
 	struct rules_summary sum;
@@ -209,9 +234,12 @@ update_status(struct agent *a, uint64_t now)
 	complain_store(a, &st, now);
 	a->status.series = st.series;
 	a->status.skipped = st.skipped;
+	a->status.rrd_write = st.latency;
 	rules_get_summary(a->rules, &sum);
 	for (int i = 0; i < _CHECK_STATE_MAX; i++)
 		a->status.checks[i] = sum.count[i];
+	if (a->view)
+		rules_foreach(a->rules, show_check, a);
 }
 
 static void

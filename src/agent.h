@@ -14,6 +14,7 @@
 #include "conf.h"
 #include "event.h"
 #include "forward.h"
+#include "latency.h"
 
 struct agent;
 
@@ -26,6 +27,7 @@ struct agent_status {
 	uint64_t probes;          /* probe results */
 	uint64_t events;          /* health events sent */
 	unsigned checks[_CHECK_STATE_MAX]; /* check instances per state */
+	struct self_latency rrd_write;     /* the writer thread's RRD writes */
 };
 
 /* Called after each cycle, e.g. to update STATUS=. */
@@ -51,6 +53,12 @@ void agent_flush(struct agent *a);
 const struct agent_status *agent_get_status(const struct agent *a);
 /* The link to the central and the spool; false (ret untouched) without forwarding. */
 bool agent_get_forward_status(const struct agent *a, struct forward_status *ret);
+/*
+ * Feeds v (borrowed; NULL: none) from now on with this host's samples,
+ * events and check states, for the HTTP face.
+ */
+struct view;
+void agent_set_view(struct agent *a, struct view *v);
 const char *agent_hostname(const struct agent *a);
 const char *agent_datadir(const struct agent *a);
 struct agent *agent_free(struct agent *a);

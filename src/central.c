@@ -27,6 +27,7 @@
 #include "loop.h"
 #include "store.h"
 #include "util.h"
+#include "view.h"
 
 #define HOST_SILENT_CHECK "host_silent"
 #define REMINDER_MAX_USEC (86400 * USEC_PER_SEC)
@@ -52,6 +53,7 @@ struct central {
 	size_t n_hosts;
 	size_t allocated_hosts;
 	size_t n_silent;
+	struct view *view;           /* borrowed; NULL: none */
 	/* Counts of the centrals before the last reload, added to ours. */
 	struct ingest_stats ingest_base;
 	struct http_stats http_base;
@@ -117,6 +119,10 @@ send_liveness_event(const struct central *c, const struct liveness *l,
 	r = journal_send_event(&ev);
 	if (r < 0)
 		log_warning_errno(r, "Cannot log a health event");
+	if (c->view) {
+		view_feed_event(c->view, &ev);
+		view_set_silent(c->view, l->name, state != CHECK_OK);
+	}
 }
 
 static void
@@ -132,6 +138,15 @@ on_seen(const char *host, void *userdata)
 		c->n_silent--;
 	}
 	l->last_seen = now;
+}
+
+void
+central_set_view(struct central *c, struct view *v)
+{
+	c->view = v;
+	ingest_set_view(c->ingest, v);
+	for (size_t i = 0; v && i < c->n_hosts; i++)
+		view_set_silent(v, c->hosts[i].name, c->hosts[i].silent);
 }
 
 void

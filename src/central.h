@@ -48,6 +48,12 @@ void central_format_status(const struct central *c, char *buf, size_t size);
 /* The port of the i-th listen address (tests listen on port 0). */
 int central_port(const struct central *c, size_t i);
 const char *central_datadir(const struct central *c);
+/*
+ * Feeds v (borrowed; NULL: none) from now on with the fleet: what agents
+ * send and which hosts are silent, for the HTTP face.
+ */
+struct view;
+void central_set_view(struct central *c, struct view *v);
 /* Runs the liveness check now (tests). */
 void central_check_liveness(struct central *c);
 struct central *central_free(struct central *c);

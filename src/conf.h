@@ -16,6 +16,8 @@
 
 #define CONF_DEFAULT_PATH SYSCONFDIR "/healthmond/healthmond.conf"
 #define CONF_DEFAULT_DATADIR LOCALSTATEDIR "/lib/healthmond"
+#define CONF_DEFAULT_RUNTIME_DIR "/run/healthmond"
+#define CONF_DEFAULT_CENTRAL_HTTP "127.0.0.1:8090"
 
 #define CONF_INTERVAL_MIN 1
 #define CONF_INTERVAL_MAX 3600
@@ -101,6 +103,19 @@ struct central_conf {
 	unsigned idle_timeout;      /* seconds */
 };
 
+/* The HTTP face: API, dashboard, graphs, /metrics (docs/api.md). */
+struct http_conf {
+	bool enabled;
+	char **listen;        /* owned strv of "unix:/path", "address:port"; empty:
+	                         conf_resolve_http_listen()'s defaults */
+	char *auth_file;      /* owned; lines "user:crypt-hash"; NULL: no authentication */
+	char *tls_cert;       /* owned; PEM, for the TCP addresses; NULL: plain HTTP */
+	char *tls_key;        /* owned */
+	unsigned events_keep; /* recent events kept across restarts */
+	unsigned graph_workers;   /* graphs rendered at once */
+	unsigned max_connections; /* per listen address */
+};
+
 struct hm_conf {
 	char *path;           /* owned; NULL for the embedded default */
 	char *hostname;       /* owned; NULL = the system's host name */
@@ -146,6 +161,7 @@ struct hm_conf {
 	char *rrdcached;           /* owned; "unix:/path" or "host:port"; NULL: direct writes */
 	struct forward_conf forward;
 	struct central_conf central;
+	struct http_conf http;
 };
 
 /*
@@ -154,6 +170,14 @@ struct hm_conf {
  * CONF_DEFAULT_DATADIR. The caller frees it.
  */
 char *conf_resolve_datadir(const struct hm_conf *c);
+/* The runtime directory: $RUNTIME_DIRECTORY's first entry, else /run/healthmond. */
+char *conf_resolve_runtime_dir(void);
+/*
+ * The HTTP face's listen addresses: http.listen, else the UNIX socket
+ * <runtime dir>/http.sock and, with the central role on, 127.0.0.1:8090.
+ * The caller frees the vector.
+ */
+char **conf_resolve_http_listen(const struct hm_conf *c);
 
 /* Finds a probe or check by name; NULL when there is none. */
 const struct probe_conf *conf_find_probe(const struct hm_conf *c, const char *name);

@@ -293,6 +293,31 @@ static const struct conf_key central_keys[] = {
 	UINT_KEY("idle_timeout", H, central.idle_timeout, 1, 3600),
 	{ NULL },
 };
+/* The HTTP face also listens on UNIX sockets: "unix:/absolute/path". */
+static int
+validate_http_listen(const char *v, char **ret)
+{
+	if (strncmp(v, "unix:", 5) == 0) {
+		if (v[5] != '/' || strlen(v + 5) >= 108) {
+			*ret = xasprintf("holds '%s', want \"unix:/absolute/path\" (< 108 bytes)", v);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	return validate_listen(v, ret);
+}
+static const struct conf_key http_keys[] = {
+	KEY("enabled", CONF_BOOL, H, http.enabled),
+	{ .name = "listen", .type = CONF_STRV, .offset = offsetof(H, http.listen),
+		.validate = validate_http_listen },
+	OPTIONAL("auth_file", CONF_PATH, H, http.auth_file, "no authentication"),
+	OPTIONAL("tls_cert", CONF_PATH, H, http.tls_cert, "plain HTTP"),
+	OPTIONAL("tls_key", CONF_PATH, H, http.tls_key, "plain HTTP"),
+	UINT_KEY("events_keep", H, http.events_keep, 10, 1000000),
+	UINT_KEY("graph_workers", H, http.graph_workers, 1, 64),
+	UINT_KEY("max_connections", H, http.max_connections, 1, 100000),
+	{ NULL },
+};
 static const struct conf_key cpu_keys[] = {
 	KEY("enabled", CONF_BOOL, H, cpu.enabled),
 	KEY("per_core", CONF_BOOL, H, cpu.per_core),
@@ -348,6 +373,7 @@ const struct conf_key conf_keys[] = {
 	OPTIONAL("rrdcached", CONF_STRING, H, rrdcached, "RRD files are written directly"),
 	GROUP("forward", forward_keys),
 	GROUP("central", central_keys),
+	GROUP("http", http_keys),
 	{ NULL },
 };
 #undef H
@@ -452,6 +478,11 @@ conf_new_default(void)
 	c->central.max_hosts = 20000;
 	c->central.max_connections = 2000;
 	c->central.idle_timeout = 60;
+	c->http.enabled = true;
+	c->http.listen = strv_copy(NULL);
+	c->http.events_keep = 1000;
+	c->http.graph_workers = 2;
+	c->http.max_connections = 256;
 	return c;
 }
 
@@ -472,6 +503,33 @@ conf_resolve_datadir(const struct hm_conf *c)
 	if (e && e[0] == '/')
 		return xstrndup(e, strcspn(e, ":"));
 	return xstrdup(CONF_DEFAULT_DATADIR);
+}
+
+char *
+conf_resolve_runtime_dir(void)
+{
+	const char *e = getenv("RUNTIME_DIRECTORY");
+
+	if (e && e[0] == '/')
+		return xstrndup(e, strcspn(e, ":"));
+	return xstrdup(CONF_DEFAULT_RUNTIME_DIR);
+}
+
+char **
+conf_resolve_http_listen(const struct hm_conf *c)
+{
+	_cleanup_free_ char *dir = NULL, *sock = NULL;
+	char **v;
+
+	if (strv_length(c->http.listen) > 0)
+		return strv_copy(c->http.listen);
+	dir = conf_resolve_runtime_dir();
+	sock = xasprintf("unix:%s/http.sock", dir);
+	v = strv_copy(NULL);
+	strv_push(&v, sock);
+	if (c->central.enabled)
+		strv_push(&v, CONF_DEFAULT_CENTRAL_HTTP);
+	return v;
 }
 
 const struct probe_conf *

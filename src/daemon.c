@@ -25,7 +25,12 @@
 #include "conf.h"
 #include "daemon.h"
 #include "log.h"
+#include "selfstatus.h"
 #include "util.h"
+#include "view.h"
+#include "web.h"
+
+#define EVENTS_FILE "events.jsonl"
 
 struct options {
 	const char *conf_path; /* borrowed: argv; NULL = default file or embedded */
@@ -40,6 +45,9 @@ struct daemon {
 	struct hm_conf *conf;  /* owned */
 	struct agent *agent;   /* owned */
 	struct central *central; /* owned; NULL unless the central role is on */
+	struct view *view;     /* owned: what the HTTP face shows; lives across reloads */
+	struct web *web;       /* owned; NULL when http is off */
+	int64_t started;       /* unix seconds */
 	enum log_target log_target;
 };
 
@@ -153,6 +161,65 @@ on_cycle(struct agent *a, void *userdata)
 	notify_status(userdata);
 }
 
+/* healthmond's own figures, for the HTTP face. */
+static void
+gather_status(struct self_status *ret, void *userdata)
+{
+	struct daemon *d = userdata;
+
+	ret->host = agent_hostname(d->agent);
+	ret->version = PACKAGE_VERSION;
+	ret->started = d->started;
+	ret->agent = *agent_get_status(d->agent);
+	ret->rrd_write = ret->agent.rrd_write;
+	ret->forwarding = agent_get_forward_status(d->agent, &ret->forward);
+	ret->central = d->central != NULL;
+	if (d->central)
+		central_get_status(d->central, &ret->fleet);
+	view_get_stats(d->view, &ret->view);
+}
+
+/* The HTTP face of conf, serving already, or NULL when conf turns it off. */
+static int
+reload_web(struct daemon *d, const struct hm_conf *conf, struct web **ret)
+{
+	_cleanup_(web_freep) struct web *w = NULL;
+	int r;
+
+	*ret = NULL;
+	if (!conf->http.enabled)
+		return 0;
+	r = web_new(conf, d->view, gather_status, d, d->web, &w);
+	if (r < 0)
+		return r;
+	r = web_start(w, d->event);
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(w);
+	return 0;
+}
+
+/* The view shows the agent and the central of now. */
+static void
+attach_view(struct daemon *d)
+{
+	agent_set_view(d->agent, d->view);
+	if (d->central)
+		central_set_view(d->central, d->view);
+}
+
+static int
+open_view(struct daemon *d)
+{
+	_cleanup_free_ char *path = xasprintf("%s/" EVENTS_FILE, agent_datadir(d->agent));
+	_cleanup_free_ char *error = NULL;
+	int r = view_new(path, d->conf->http.events_keep, &d->view, &error);
+
+	if (r < 0)
+		return log_err_errno(r, "Cannot keep recent events: %s", error);
+	return 0;
+}
+
 static void
 apply_log_settings(struct daemon *d)
 {
@@ -192,6 +259,7 @@ reload(struct daemon *d)
 	_cleanup_(conf_freep) struct hm_conf *conf = NULL;
 	_cleanup_(agent_freep) struct agent *agent = NULL;
 	_cleanup_(central_freep) struct central *central = NULL;
+	_cleanup_(web_freep) struct web *web = NULL;
 	_cleanup_free_ char *error = NULL;
 	const char *path = config_path(&d->opt);
 	int r;
@@ -205,18 +273,24 @@ reload(struct daemon *d)
 		log_err("Reloading failed, keeping the running configuration");
 	else if (reload_central(d, conf, &central) < 0)
 		log_err("Reloading failed, keeping the running configuration");
+	else if (reload_web(d, conf, &web) < 0)
+		log_err("Reloading failed, keeping the running configuration");
 	else {
 		struct agent *old_agent = d->agent;
 		struct central *old_central = d->central;
+		struct web *old_web = d->web;
 		struct hm_conf *old_conf = d->conf;
 
 		d->agent = TAKE_PTR(agent);
 		d->central = TAKE_PTR(central);
+		d->web = TAKE_PTR(web);
 		d->conf = TAKE_PTR(conf);
 		agent_free(old_agent);
-		/* It borrows old_conf: before it. */
+		/* They borrow old_conf: before it. */
 		central_free(old_central);
+		web_free(old_web);
 		conf_free(old_conf);
+		attach_view(d);
 		apply_log_settings(d);
 		r = agent_start(d->agent, d->event, on_cycle, d);
 		if (r < 0)
@@ -255,6 +329,8 @@ setup_loop(struct daemon *d)
 	(void)sigemptyset(&mask);
 	for (size_t i = 0; i < ELEMENTSOF(signals); i++)
 		(void)sigaddset(&mask, signals[i]);
+	/* SIGCHLD too: the graph workers' child sources need it (sd_event_add_child(3)). */
+	(void)sigaddset(&mask, SIGCHLD);
 	/* Signals must be blocked for sd-event to receive them through a signalfd. */
 	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
 		return log_err_errno(-errno, "Cannot block signals");
@@ -335,12 +411,21 @@ start(struct daemon *d, int *ready_fd)
 	int r;
 
 	apply_log_settings(d);
+	d->started = (int64_t)time(NULL);
 	r = agent_new(d->conf, &d->agent);
 	if (r < 0)
 		return r;
 	/* Bound before going to the background, so the shell sees a taken port. */
 	if (d->conf->central.enabled) {
 		r = central_new(d->conf, NULL, &d->central);
+		if (r < 0)
+			return r;
+	}
+	r = open_view(d);
+	if (r < 0)
+		return r;
+	if (d->conf->http.enabled) {
+		r = web_new(d->conf, d->view, gather_status, d, NULL, &d->web);
 		if (r < 0)
 			return r;
 	}
@@ -357,6 +442,12 @@ start(struct daemon *d, int *ready_fd)
 		return log_err_errno(r, "Cannot schedule collection");
 	if (d->central) {
 		r = central_start(d->central, d->event);
+		if (r < 0)
+			return r;
+	}
+	attach_view(d);
+	if (d->web) {
+		r = web_start(d->web, d->event);
 		if (r < 0)
 			return r;
 	}
@@ -404,8 +495,10 @@ daemon_main(int argc, char *argv[])
 	if (r >= 0)
 		log_info("Stopped after %llu cycles",
 			(unsigned long long)agent_get_status(d.agent)->cycles);
+	web_free(d.web);
 	central_free(d.central);
 	agent_free(d.agent);
+	view_free(d.view);
 	conf_free(d.conf);
 	sd_event_unref(d.event);
 	log_close();

@@ -44,6 +44,7 @@
 #include "journal.h"
 #include "log.h"
 #include "util.h"
+#include "view.h"
 
 #define INGEST_MAX_BATCHES 4096
 #define INGEST_MAX_EVENTS 20000
@@ -74,6 +75,7 @@ struct ingest {
 	size_t allocated_hosts;
 	struct wire_limits limits;
 	ingest_seen_fn on_seen;
+	struct view *view;          /* borrowed; NULL: none */
 	void *userdata;                  /* borrowed */
 	struct complaint store_complaint;
 	struct ingest_stats stats;
@@ -201,6 +203,14 @@ host_free(struct host *h)
 		free(h->series[i]);
 	free(h->series);
 	free(h);
+}
+
+void
+ingest_set_view(struct ingest *in, struct view *v)
+{
+	in->view = v;
+	for (size_t i = 0; v && i < ingest_host_count(in); i++)
+		(void)view_add_host(v, ingest_host_name(in, i), false);
 }
 
 size_t
@@ -505,8 +515,11 @@ apply_records(struct ingest *in, struct host *h, const struct wire_batch *b)
 	in->stats.records += written;
 	in->stats.duplicate_samples += skipped;
 	/* Admitted already (count_new_series()); a failed file may exist too. */
-	for (size_t i = 0; i < b->n_records; i++)
+	for (size_t i = 0; i < b->n_records; i++) {
 		series_add(h, b->records[i].series);
+		if (in->view)
+			view_feed_record(in->view, h->name, &b->records[i]);
+	}
 	if (r < 0) {
 		log_complain(&in->store_complaint, now_usec(CLOCK_MONOTONIC), LOG_ERR,
 			"Cannot write %zu of %zu samples from '%s', answering 503: %s",
@@ -529,6 +542,8 @@ apply_events(struct ingest *in, struct host *h, const struct wire_batch *b)
 		r = journal_send_event(&ev);
 		if (r < 0)
 			log_warning_errno(r, "Cannot log a health event of '%s'", h->name);
+		if (in->view)
+			view_feed_event(in->view, &ev);
 		in->stats.events++;
 	}
 }

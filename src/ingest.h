@@ -82,6 +82,12 @@ int ingest_parse_tokens(struct ingest *in, const char *text, size_t *ret_n,
 /* The host a bearer token belongs to, or NULL; constant time in the token. */
 const char *ingest_token_host(const struct ingest *in, const char *token);
 
+/*
+ * Feeds v (borrowed; NULL: none) from now on with what agents send, for the
+ * HTTP face; the hosts known already are added to it.
+ */
+struct view;
+void ingest_set_view(struct ingest *in, struct view *v);
 /* Hosts known: from the data directory at start, and those that sent since. */
 size_t ingest_host_count(const struct ingest *in);
 const char *ingest_host_name(const struct ingest *in, size_t i);

@@ -97,6 +97,7 @@ struct instance {
 	double value;       /* of the last sample */
 	const char *reason; /* static: probe reason of the last sample, or NULL */
 	double threshold;   /* of the last change */
+	int64_t since;      /* the reported state's start: its change, or the first sample */
 	int64_t last_time;
 	int64_t next_reminder; /* 0: none due */
 	int64_t reminder_delay;
@@ -229,6 +230,7 @@ report(struct rules *r, struct instance *in, enum check_state s, int64_t time)
 {
 	in->prev_reported = in->reported;
 	in->reported = s;
+	in->since = time;
 	in->threshold = threshold_of(in->check, s);
 	in->next_reminder = 0;
 	in->reminder_delay = r->conf->repeat_interval;
@@ -289,6 +291,8 @@ instance_sample(struct rules *r, struct instance *in, double v, const char *reas
 	in->evaluated = e;
 	in->value = v;
 	in->reason = reason;
+	if (!in->has_sample && !in->since)
+		in->since = time;
 	in->last_time = in->has_sample ? MAX(in->last_time, time) : time;
 	in->has_sample = true;
 	in->stale = false;
@@ -502,6 +506,22 @@ rules_get_summary(const struct rules *r, struct rules_summary *ret)
 		for (const struct instance *in = r->buckets[i]; in; in = in->next)
 			s.count[in->reported]++;
 	*ret = s;
+}
+
+void
+rules_foreach(const struct rules *r, rules_instance_fn fn, void *userdata)
+{
+	for (size_t i = 0; i < r->n_buckets; i++)
+		for (const struct instance *in = r->buckets[i]; in; in = in->next) {
+			struct rules_instance ri = {
+				.check = in->check,
+				.series = in->series,
+				.state = in->reported,
+				.value = in->value,
+				.since = in->since,
+			};
+			fn(&ri, userdata);
+		}
 }
 
 struct rules *

@@ -39,6 +39,18 @@ void rules_feed(struct rules *r, const struct record *rec);
  */
 void rules_tick(struct rules *r, int64_t now);
 void rules_get_summary(const struct rules *r, struct rules_summary *ret);
+
+/* A check instance as rules_foreach() shows it; valid during the call. */
+struct rules_instance {
+	const struct check_conf *check;
+	const char *series;
+	enum check_state state;  /* reported */
+	double value;            /* of the last sample (after `per`); NAN if none */
+	int64_t since;           /* unix seconds the state began */
+};
+typedef void (*rules_instance_fn)(const struct rules_instance *in, void *userdata);
+/* Calls fn for every check instance, in no particular order. */
+void rules_foreach(const struct rules *r, rules_instance_fn fn, void *userdata);
 struct rules *rules_free(struct rules *r);
 DEFINE_POINTER_CLEANUP(struct rules, rules_free)
 

@@ -68,6 +68,7 @@ write_batch(struct writer *w, struct queue *q, struct writer_stats *ret)
 	while (i < q->n) {
 		const char *host = q->items[i].host;
 		size_t written = 0, skipped = 0, n = 0, failed;
+		uint64_t start;
 		int r;
 
 		/* Gather this host's records, in order, at the front of the run. */
@@ -87,7 +88,10 @@ write_batch(struct writer *w, struct queue *q, struct writer_stats *ret)
 		}
 		for (size_t k = 0; k < n; k++)
 			w->records[k] = q->items[i + k].record;
+		start = now_usec(CLOCK_MONOTONIC);
 		r = store_write_batch(w->store, host, w->records, n, &written, &skipped);
+		self_latency_add(&ret->latency,
+			(double)(now_usec(CLOCK_MONOTONIC) - start) / (double)USEC_PER_SEC);
 		failed = n - written - skipped;
 		ret->written += written;
 		ret->skipped += skipped;
@@ -109,6 +113,7 @@ merge_stats(struct writer *w, const struct writer_stats *b)
 	w->stats.written += b->written;
 	w->stats.skipped += b->skipped;
 	w->stats.failed += b->failed;
+	self_latency_merge(&w->stats.latency, &b->latency);
 	if (b->failed) {
 		memcpy(w->stats.last_error, b->last_error, sizeof(b->last_error));
 		memcpy(w->stats.last_failed_series, b->last_failed_series,

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "latency.h"
 #include "record.h"
 #include "store.h"
 
@@ -28,6 +29,7 @@ struct writer_stats {
 	size_t series;      /* series files the store has touched */
 	char last_error[256]; /* the store's message for the last failure, or "" */
 	char last_failed_series[NAME_MAX_LEN + 1];
+	struct self_latency latency; /* of the store's calls, per batch of a host */
 };
 
 /* Starts the worker; it owns store from now on. 0 or -errno (store is freed then). */

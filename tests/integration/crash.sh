@@ -37,6 +37,7 @@ interval = 1;
 datadir = "$T/central";
 log = "stderr";
 $CONF_QUIET
+http = { listen = [ "unix:$T/central-http.sock" ]; };
 central = { enabled = true; listen = [ "127.0.0.1:$port" ]; tokens_file = "$T/tokens"; };
 EOF
 write_conf "$T/a1.conf" <<EOF

@@ -43,6 +43,7 @@ interval = 1;
 datadir = "$T/central";
 log = "$central_log";
 $CONF_QUIET
+http = { listen = [ "unix:$T/central-http.sock" ]; };
 central = { enabled = true; listen = [ "127.0.0.1:$port" ]; tokens_file = "$T/tokens";
 	host_timeout = 30; };
 EOF

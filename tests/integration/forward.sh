@@ -24,6 +24,7 @@ write_conf "$T/central.conf" <<EOF
 hostname = "hub";
 interval = 1;
 datadir = "$T/central";
+http = { listen = [ "unix:$T/central-http.sock" ]; };
 central = { enabled = true; listen = [ "127.0.0.1:$port" ]; tokens_file = "$T/tokens"; };
 EOF
 write_conf "$T/agent.conf" <<EOF

@@ -26,6 +26,7 @@ interval = 1;
 datadir = "$D";
 log = "stderr";
 $CONF_QUIET
+http = { listen = [ "unix:$T/central-http.sock" ]; };
 central = { enabled = true; listen = [ "127.0.0.1:$port" ]; tokens_file = "$T/tokens"; };
 EOF
 # shellcheck disable=SC2034 # the listener's pid: cleanup stops it
@@ -58,7 +59,7 @@ send() {
 		--data-binary @"$T/bodies/$name" "$URL" 2>"$T/curl.err") ||
 		fail "$name: curl failed: $(cat "$T/curl.err")"
 }
-snapshot() { find "$D" -printf '%p %s %T@\n' | sort; }
+snapshot() { find "$D" ! -name events.jsonl -printf '%p %s %T@\n' | sort; }
 
 # A first valid batch of web1: its directory, load.rrd and mark exist.
 request web1 1 "$LOAD" >"$T/bodies/valid1"
@@ -260,7 +261,7 @@ send valid-web2 -H "Authorization: Bearer $TOKEN2"
 { [ "$(mark_of "$D" web1)" -eq 2 ] && [ "$(mark_of "$D" web2)" -eq 1 ]; } ||
 	fail "marks web1 $(mark_of "$D" web1), web2 $(mark_of "$D" web2), expected 2 and 1"
 ok "afterwards: web1 200 {\"acked\":2}, web2 200 {\"acked\":1}"
-hosts=$(find "$D" -mindepth 1 -maxdepth 1 -printf '%f\n' | sort | tr '\n' ' ')
+hosts=$(find "$D" -mindepth 1 -maxdepth 1 ! -name events.jsonl -printf '%f\n' | sort | tr '\n' ' ')
 [ "$hosts" = "hub web1 web2 " ] || fail "the data directory holds: $hosts"
 # The count in the latest STATUS= (one a second), not one on the way there.
 # shellcheck disable=SC2317 # called through wait_for

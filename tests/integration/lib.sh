@@ -16,6 +16,9 @@ if [ -z "${top_srcdir:-}" ]; then
 fi
 : "${top_builddir:=$top_srcdir}"
 HEALTHMOND=${HEALTHMOND:-$top_builddir/healthmond}
+HEALTHMONDCTL=${HEALTHMONDCTL:-$top_builddir/healthmondctl}
+# The daemon renders graphs with this build's healthmondctl, not an installed one.
+export HEALTHMOND_CTL=$HEALTHMONDCTL
 NOTIFY_LISTEN=${NOTIFY_LISTEN:-$top_builddir/tests/notify-listen}
 HM_WAIT=${HM_WAIT:-30}
 TEST_NAME=$(basename "$0" .sh)
@@ -49,6 +52,8 @@ cleanup() {
 	fi
 	exit "$rc"
 }
+# Daemons run in the foreground here get a runtime directory in $T too.
+export RUNTIME_DIRECTORY="$T/run"
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
@@ -116,7 +121,8 @@ wait_exit() {
 start_bg() {
 	local var=$1
 	shift
-	"$@" &
+	# A runtime directory (the HTTP face's UNIX socket) of its own per process.
+	RUNTIME_DIRECTORY="$T/run.${var//[^A-Za-z0-9_]/_}" "$@" &
 	HM_PIDS+=("$!")
 	printf -v "$var" '%s' "$!"
 }
@@ -264,7 +270,8 @@ for d in /usr/lib/systemd/journald.conf.d /usr/local/lib/systemd/journald.conf.d
 	[ -d "$d" ] && mount -t tmpfs tmpfs "$d"
 done
 mkdir -p /run/systemd/journal && touch /run/systemd/journal/flushed
-"$JOURNALD" </dev/null >"$T/journald.log" 2>&1 &
+# journald would put its sockets in $RUNTIME_DIRECTORY, as under systemd.
+env -u RUNTIME_DIRECTORY "$JOURNALD" </dev/null >"$T/journald.log" 2>&1 &
 J=$!
 wait_until "$TENTHS" test -S /run/systemd/journal/socket ||
 	{ echo "journald did not start"; exit 1; }

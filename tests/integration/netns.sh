@@ -65,6 +65,7 @@ interval = 1;
 datadir = "$T/central";
 log = "stderr";
 $CONF_QUIET
+http = { listen = [ "unix:$T/central-http.sock" ]; };
 central = { enabled = true; listen = [ "10.213.0.1:8089" ]; tokens_file = "$T/tokens";
 	host_timeout = 3; };
 EOF

@@ -60,6 +60,7 @@ interval = 1;
 datadir = "$T/central";
 log = "stderr";
 $CONF_QUIET
+http = { listen = [ "unix:$T/central-http.sock" ]; };
 central = { enabled = true; listen = [ "127.0.0.1:$port" ]; tokens_file = "$T/tokens";
 	tls_cert = "$C/leaf.pem"; tls_key = "$C/leaf.key"; client_ca = "$C/ca.pem"; };
 EOF
