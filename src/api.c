@@ -201,21 +201,15 @@ api_host(struct http_request *r, const struct view *v)
 json_t *
 api_event_json(const struct view_event *e)
 {
+	json_t *o = view_event_json(e);
 	struct event ev;
 	char message[2048];
 
 	view_event_to_event(e, &ev);
 	event_format(&ev, message, sizeof(message));
-	return json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, "
-		"s:b, s:s, s:s}",
-		"id", (json_int_t)e->id, "time", (json_int_t)e->time, "host", e->host,
-		"check", e->check, "series", e->series, "field", e->field,
-		"state", check_state_to_string(e->state),
-		"prev_state", check_state_to_string(e->prev_state),
-		"kind", event_kind_to_string(e->kind), "value", number_or_null(e->value),
-		"threshold", number_or_null(e->threshold), "url", string_or_null(e->url),
-		"reason", string_or_null(e->reason), "repeat", e->repeat, "message", message,
-		"message_id", event_message_id(e->kind));
+	json_object_set_new(o, "message", json_string(message));
+	json_object_set_new(o, "message_id", json_string(event_message_id(e->kind)));
+	return o;
 }
 
 /* Parameter name as a number in [min, max], or def when absent; -EINVAL after a 400. */

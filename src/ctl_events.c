@@ -243,37 +243,25 @@ events_path(struct ctl_http *http, const struct filters *f)
 	return xasprintf("/api/v1/events%s", query);
 }
 
-/* Every event has what the table shows, of the right type. */
+/* An event has what the table shows, of the right type. */
 static int
-check_events(const json_t *answer, json_t **ret)
+check_event(const json_t *e, const char *what)
 {
-	json_t *events, *e;
-	size_t i;
+	const char *s;
+	enum ctl_state state;
+	int64_t t;
+	double v;
 
-	if (ctl_json_array(answer, "events", "/api/v1/events", &events) < 0)
+	if (ctl_json_count(e, "time", what, &t) < 0 ||
+		ctl_json_string(e, "host", what, &s) < 0 ||
+		ctl_json_state(e, "state", what, &state) < 0 ||
+		ctl_json_string(e, "check", what, &s) < 0 ||
+		ctl_json_string_or_null(e, "series", what, &s) < 0 ||
+		ctl_json_number(e, "value", what, &v) < 0 ||
+		ctl_json_string_or_null(e, "message", what, &s) < 0)
 		return -EBADMSG;
-	json_array_foreach (events, i, e) {
-		char what[64];
-		const char *s;
-		enum ctl_state state;
-		int64_t t;
-		double v;
-
-		(void)snprintf(what, sizeof(what), "/api/v1/events: events[%zu]", i);
-		if (!json_is_object(e))
-			return ctl_json_malformed(what, "not an object");
-		if (ctl_json_count(e, "time", what, &t) < 0 ||
-			ctl_json_string(e, "host", what, &s) < 0 ||
-			ctl_json_state(e, "state", what, &state) < 0 ||
-			ctl_json_string(e, "check", what, &s) < 0 ||
-			ctl_json_string_or_null(e, "series", what, &s) < 0 ||
-			ctl_json_number(e, "value", what, &v) < 0 ||
-			ctl_json_string_or_null(e, "message", what, &s) < 0)
-			return -EBADMSG;
-		if (t < 0)
-			return ctl_json_malformed(what, "no 'time'");
-	}
-	*ret = events;
+	if (t < 0)
+		return ctl_json_malformed(what, "no 'time'");
 	return 0;
 }
 
@@ -333,7 +321,8 @@ ctl_events_main(struct ctl_options *o, int argc, char *argv[])
 		return CTL_EXIT_FAILURE;
 	}
 	r = CTL_EXIT_OK;
-	if (check_events(answer, &events) < 0)
+	if (ctl_json_objects(answer, "events", "/api/v1/events", check_event,
+		    &events) < 0)
 		r = CTL_EXIT_FAILURE;
 	else if (o->json)
 		r = ctl_fmt_print_json(answer) < 0 ? CTL_EXIT_FAILURE : CTL_EXIT_OK;

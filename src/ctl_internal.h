@@ -128,6 +128,13 @@ int ctl_json_number(const json_t *o, const char *key, const char *what, double *
 int ctl_json_count(const json_t *o, const char *key, const char *what, int64_t *ret);
 /* A required array, or a required object; borrowed from o. */
 int ctl_json_array(const json_t *o, const char *key, const char *what, json_t **ret);
+/*
+ * A required array of objects: each element must be an object that
+ * check(element, "WHAT: KEY[i]") accepts (it prints its own message and
+ * returns < 0 otherwise). The array is borrowed from o.
+ */
+int ctl_json_objects(const json_t *o, const char *key, const char *what,
+	int (*check)(const json_t *element, const char *what), json_t **ret);
 /* An object, null or absent (*ret = NULL); borrowed from o. */
 int ctl_json_object_or_null(
 	const json_t *o, const char *key, const char *what, json_t **ret);

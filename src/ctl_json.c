@@ -103,6 +103,28 @@ ctl_json_array(const json_t *o, const char *key, const char *what, json_t **ret)
 }
 
 int
+ctl_json_objects(const json_t *o, const char *key, const char *what,
+	int (*check)(const json_t *element, const char *what), json_t **ret)
+{
+	json_t *array, *e;
+	size_t i;
+
+	if (ctl_json_array(o, key, what, &array) < 0)
+		return -EBADMSG;
+	json_array_foreach (array, i, e) {
+		char where[128];
+
+		(void)snprintf(where, sizeof(where), "%s: %s[%zu]", what, key, i);
+		if (!json_is_object(e))
+			return ctl_json_malformed(where, "not an object");
+		if (check(e, where) < 0)
+			return -EBADMSG;
+	}
+	*ret = array;
+	return 0;
+}
+
+int
 ctl_json_object_or_null(
 	const json_t *o, const char *key, const char *what, json_t **ret)
 {

@@ -72,35 +72,43 @@ check_counts(const json_t *o, const char *key, const char *what)
 	return 0;
 }
 
-/* Every entry of /api/v1/hosts has what the table shows, of the right type. */
+/* An entry of /api/v1/hosts has what the table shows, of the right type. */
 static int
-check_hosts(const json_t *answer, json_t **ret)
+check_host(const json_t *h, const char *what)
 {
-	json_t *hosts, *h;
-	size_t i;
+	const char *name;
+	enum ctl_state state;
+	int64_t t;
 
-	if (ctl_json_array(answer, "hosts", "/api/v1/hosts", &hosts) < 0)
+	if (ctl_json_string(h, "host", what, &name) < 0 ||
+		ctl_json_state(h, "state", what, &state) < 0 ||
+		ctl_json_count(h, "last_report", what, &t) < 0 ||
+		check_counts(h, "checks", what) < 0)
 		return -EBADMSG;
-	json_array_foreach (hosts, i, h) {
-		char what[64];
-		const char *name;
-		enum ctl_state state;
-		int64_t t;
+	if (json_object_get(h, "silent") &&
+		!json_is_boolean(json_object_get(h, "silent")))
+		return ctl_json_malformed(what, "'silent' is not true or false");
+	return 0;
+}
 
-		(void)snprintf(what, sizeof(what), "/api/v1/hosts: hosts[%zu]", i);
-		if (!json_is_object(h))
-			return ctl_json_malformed(what, "not an object");
-		if (ctl_json_string(h, "host", what, &name) < 0 ||
-			ctl_json_state(h, "state", what, &state) < 0 ||
-			ctl_json_count(h, "last_report", what, &t) < 0 ||
-			check_counts(h, "checks", what) < 0)
-			return -EBADMSG;
-		if (json_object_get(h, "silent") &&
-			!json_is_boolean(json_object_get(h, "silent")))
-			return ctl_json_malformed(
-				what, "'silent' is not true or false");
-	}
-	*ret = hosts;
+/* A check of a /api/v1/host answer, type-checked. */
+static int
+check_detail_check(const json_t *c, const char *what)
+{
+	const char *s;
+	enum ctl_state state;
+	double x;
+	int64_t t;
+
+	if (ctl_json_string(c, "check", what, &s) < 0 ||
+		ctl_json_state(c, "state", what, &state) < 0 ||
+		ctl_json_string_or_null(c, "series", what, &s) < 0 ||
+		ctl_json_string_or_null(c, "field", what, &s) < 0 ||
+		ctl_json_string_or_null(c, "reason", what, &s) < 0 ||
+		ctl_json_number(c, "value", what, &x) < 0 ||
+		ctl_json_number(c, "threshold", what, &x) < 0 ||
+		ctl_json_count(c, "since", what, &t) < 0)
+		return -EBADMSG;
 	return 0;
 }
 
@@ -109,33 +117,10 @@ static int
 check_detail(const json_t *d, const char *host)
 {
 	char what[128];
-	json_t *checks, *c;
-	size_t i;
+	json_t *checks;
 
 	(void)snprintf(what, sizeof(what), "/api/v1/host?host=%s", host);
-	if (ctl_json_array(d, "checks", what, &checks) < 0)
-		return -EBADMSG;
-	json_array_foreach (checks, i, c) {
-		const char *s;
-		enum ctl_state state;
-		double x;
-		int64_t t;
-
-		(void)snprintf(what, sizeof(what), "/api/v1/host?host=%s: checks[%zu]",
-			host, i);
-		if (!json_is_object(c))
-			return ctl_json_malformed(what, "not an object");
-		if (ctl_json_string(c, "check", what, &s) < 0 ||
-			ctl_json_state(c, "state", what, &state) < 0 ||
-			ctl_json_string_or_null(c, "series", what, &s) < 0 ||
-			ctl_json_string_or_null(c, "field", what, &s) < 0 ||
-			ctl_json_string_or_null(c, "reason", what, &s) < 0 ||
-			ctl_json_number(c, "value", what, &x) < 0 ||
-			ctl_json_number(c, "threshold", what, &x) < 0 ||
-			ctl_json_count(c, "since", what, &t) < 0)
-			return -EBADMSG;
-	}
-	return 0;
+	return ctl_json_objects(d, "checks", what, check_detail_check, &checks);
 }
 
 /*
@@ -404,7 +389,8 @@ ctl_status_main(struct ctl_options *o, int argc, char *argv[])
 		r = CTL_EXIT_FAILURE;
 	if (r == 0)
 		r = get(http, "/api/v1/hosts", &hosts_answer);
-	if (r == 0 && check_hosts(hosts_answer, &hosts) < 0)
+	if (r == 0 && ctl_json_objects(hosts_answer, "hosts", "/api/v1/hosts",
+			      check_host, &hosts) < 0)
 		r = CTL_EXIT_FAILURE;
 	if (r == 0)
 		r = fetch_details(http, hosts, &details);

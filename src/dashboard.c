@@ -146,16 +146,8 @@ host_card(struct strbuf *b, const struct view_host *h, int64_t now)
 
 	strbuf_printf(b, "<a class=\"card %s\" href=\"", dashboard_state_class(s));
 	dashboard_host_href(b, h->name, NULL);
-	strbuf_append(b, "\"><span class=\"name\">");
-	html_escape(b, h->name);
-	strbuf_append(b, "</span>");
-	dashboard_badge(b, s, NULL);
-	if (h->silent) {
-		strbuf_append(b, " ");
-		dashboard_badge(b, CHECK_UNKNOWN, "silent");
-	}
-	strbuf_append(b, "<div class=\"muted\">last report ");
-	dashboard_time(b, h->last_report, now, true);
+	strbuf_append(b, "\">");
+	dashboard_host_header(b, h, "<div class=\"muted\">last report ", now);
 	if (h->local)
 		strbuf_append(b, " \u00b7 this host");
 	strbuf_append(b, "</div>");

@@ -172,6 +172,22 @@ dashboard_host_href(struct strbuf *b, const char *host, const char *period)
 }
 
 void
+dashboard_host_header(struct strbuf *b, const struct view_host *h, const char *between,
+	int64_t now)
+{
+	strbuf_append(b, "<span class=\"name\">");
+	html_escape(b, h->name);
+	strbuf_append(b, "</span>");
+	dashboard_badge(b, view_host_state(h), NULL);
+	if (h->silent) {
+		strbuf_append(b, " ");
+		dashboard_badge(b, CHECK_UNKNOWN, "silent");
+	}
+	strbuf_append(b, between);
+	dashboard_time(b, h->last_report, now, true);
+}
+
+void
 dashboard_host_link(struct strbuf *b, const char *host)
 {
 	strbuf_append(b, "<a href=\"");

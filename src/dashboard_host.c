@@ -61,17 +61,9 @@ host_heading(struct strbuf *b, const struct view_host *h, int64_t now)
 
 	strbuf_printf(b, "<p><a href=\"/\">\u2190 All hosts</a></p>\n"
 			 "<section class=\"card %s\" id=\"host\">\n"
-			 "<h2><span class=\"name\">",
+			 "<h2>",
 		dashboard_state_class(s));
-	html_escape(b, h->name);
-	strbuf_append(b, "</span>");
-	dashboard_badge(b, s, NULL);
-	if (h->silent) {
-		strbuf_append(b, " ");
-		dashboard_badge(b, CHECK_UNKNOWN, "silent");
-	}
-	strbuf_append(b, "</h2>\n<p class=\"muted\">Last report ");
-	dashboard_time(b, h->last_report, now, true);
+	dashboard_host_header(b, h, "</h2>\n<p class=\"muted\">Last report ", now);
 	strbuf_printf(b, " \u00b7 %zu checks \u00b7 %zu series%s</p>\n</section>\n",
 		h->n_checks, h->n_series, h->local ? " \u00b7 this host" : "");
 }

@@ -40,6 +40,12 @@ void dashboard_badge(struct strbuf *b, enum check_state s, const char *text);
 void dashboard_host_href(struct strbuf *b, const char *host, const char *period);
 /* <a href="/host?host=NAME">NAME</a>. */
 void dashboard_host_link(struct strbuf *b, const char *host);
+/*
+ * A host's header: <span class="name">NAME</span>, its state badge (and
+ * "silent" when it is), then between (markup, as it is) and its last report.
+ */
+void dashboard_host_header(struct strbuf *b, const struct view_host *h,
+	const char *between, int64_t now);
 /* A <figure> with the graph of host's series over period, and its caption. */
 void dashboard_graph(struct strbuf *b, const char *host, const char *series,
 	const char *period, const char *caption);

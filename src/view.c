@@ -428,11 +428,11 @@ string_or_null(const char *s)
 	return s ? json_string(s) : json_null();
 }
 
-static char *
-event_to_line(const struct view_event *e)
+json_t *
+view_event_json(const struct view_event *e)
 {
-	_cleanup_(json_decrefp) json_t *o = json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:s, "
-		"s:s, s:s, s:o, s:o, s:o, s:o, s:b}",
+	return json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, "
+		"s:b}",
 		"id", (json_int_t)e->id, "time", (json_int_t)e->time,
 		"kind", event_kind_to_string(e->kind), "host", e->host, "check", e->check,
 		"series", e->series, "field", e->field,
@@ -441,6 +441,12 @@ event_to_line(const struct view_event *e)
 		"value", number_or_null(e->value), "threshold", number_or_null(e->threshold),
 		"url", string_or_null(e->url), "reason", string_or_null(e->reason),
 		"repeat", e->repeat);
+}
+
+static char *
+event_to_line(const struct view_event *e)
+{
+	_cleanup_(json_decrefp) json_t *o = view_event_json(e);
 
 	return o ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
 }

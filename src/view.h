@@ -15,6 +15,7 @@
 #ifndef HM_VIEW_H
 #define HM_VIEW_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -128,6 +129,12 @@ typedef bool (*view_event_fn)(const struct view_event *e, void *userdata);
 size_t view_query_events(const struct view *v, const struct view_event_filter *filter,
 	view_event_fn fn, void *userdata);
 const struct view_event *view_find_event(const struct view *v, uint64_t id);
+/*
+ * e as a JSON object: id, time, kind, host, check, series, field, state,
+ * prev_state, value, threshold, url, reason, repeat (unknown numbers and
+ * absent strings null); the events file holds one per line.
+ */
+json_t *view_event_json(const struct view_event *e);
 /* ev borrows e's strings. */
 void view_event_to_event(const struct view_event *e, struct event *ret);
 

@@ -12,7 +12,6 @@
 #include <crypt.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -210,124 +209,32 @@ server_up(const char *address)
 
 /* The client side: raw HTTP/1.1, the loop running while it waits. */
 
-struct reply {
-	int status; /* 0: the connection closed without an answer */
-	char head[4096];
-	char *body; /* owned; NUL-terminated, may hold NULs */
-	size_t body_len;
-};
-
-static void
-reply_done(struct reply *r)
-{
-	free(r->body);
-	r->body = NULL;
-}
-
 static void
 run_loop_once(void)
 {
-	ck_assert_int_ge(sd_event_run(f.event, 2 * USEC_PER_MSEC), 0);
-}
-
-/* "unix:/path", or a TCP port on 127.0.0.1 as text. */
-static int
-client_connect(const char *address)
-{
-	int fd;
-
-	if (strncmp(address, "unix:", 5) == 0) {
-		struct sockaddr_un sa = { .sun_family = AF_UNIX };
-
-		ck_assert_uint_lt(strlen(address + 5), sizeof(sa.sun_path));
-		strcpy(sa.sun_path, address + 5);
-		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		ck_assert_int_ge(fd, 0);
-		ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	} else {
-		struct sockaddr_in sa = { .sin_family = AF_INET,
-			.sin_port = htons((uint16_t)atoi(address)),
-			.sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-
-		fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		ck_assert_int_ge(fd, 0);
-		ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	}
-	ck_assert_int_eq(fcntl(fd, F_SETFL, O_NONBLOCK), 0);
-	return fd;
+	test_run_loop_once(f.event);
 }
 
 /* Sends the whole request (small: one send does it) on a fresh connection. */
 static int
 send_request(const char *address, const char *request)
 {
-	int fd = client_connect(address);
+	int fd = test_client_connect(address);
 
 	ck_assert_int_eq(send(fd, request, strlen(request), MSG_NOSIGNAL),
 		(ssize_t)strlen(request));
 	return fd;
 }
 
-/* Parses what arrived; true once a whole answer (or EOF) is in. */
-static bool
-parse_reply(const char *buf, size_t len, bool eof, struct reply *ret)
-{
-	const char *end = memmem(buf, len, "\r\n\r\n", 4);
-	const char *cl;
-	size_t head_len, body_len = 0;
-
-	if (!end)
-		return eof;
-	head_len = (size_t)(end - buf) + 4;
-	cl = strcasestr(buf, "\r\nContent-Length:");
-	if (cl && cl < end)
-		body_len = strtoul(cl + 17, NULL, 10);
-	if (len < head_len + body_len && !eof)
-		return false;
-	if (sscanf(buf, "HTTP/1.%*d %d", &ret->status) != 1)
-		ret->status = -1;
-	(void)snprintf(ret->head, sizeof(ret->head), "%.*s", (int)head_len, buf);
-	body_len = MIN(body_len, len - head_len);
-	ret->body = xmalloc(body_len + 1);
-	memcpy(ret->body, end + 4, body_len);
-	ret->body[body_len] = '\0';
-	ret->body_len = body_len;
-	return true;
-}
-
 /* Reads the answer on fd, running the loop; closes fd. */
 static void
-read_reply(int fd, struct reply *ret)
+read_reply(int fd, struct test_reply *ret)
 {
-	char buf[65536];
-	size_t len = 0;
-	uint64_t deadline = now_usec(CLOCK_MONOTONIC) + 10 * USEC_PER_SEC;
-	bool eof = false;
-
-	memset(ret, 0, sizeof(*ret));
-	while (now_usec(CLOCK_MONOTONIC) < deadline) {
-		ssize_t k;
-
-		run_loop_once();
-		k = recv(fd, buf + len, sizeof(buf) - 1 - len, 0);
-		if (k > 0)
-			len += (size_t)k;
-		else if (k == 0 || errno != EAGAIN)
-			eof = true;
-		buf[len] = '\0';
-		if ((len > 0 || eof) && parse_reply(buf, len, eof, ret))
-			break;
-	}
-	(void)close(fd);
-	ck_assert_msg(now_usec(CLOCK_MONOTONIC) < deadline, "no answer in time");
-	if (!ret->body)
-		ret->body = xstrdup("");
-	for (int i = 0; i < 3; i++)
-		run_loop_once();
+	test_read_reply(f.event, fd, NULL, 0, ret);
 }
 
 static void
-get(const char *address, const char *target, const char *headers, struct reply *ret)
+get(const char *address, const char *target, const char *headers, struct test_reply *ret)
 {
 	_cleanup_free_ char *req = xasprintf("GET %s HTTP/1.1\r\nHost: x\r\n%s\r\n",
 		target, headers ? headers : "");
@@ -361,7 +268,7 @@ START_TEST(test_unix_get)
 	_cleanup_free_ char *address = xasprintf("unix:%s", path);
 	_cleanup_free_ char *parent = xasprintf("%s/run/healthmond", f.dir);
 	mode_t mask = umask(0);
-	struct reply r;
+	struct test_reply r;
 	struct stat st;
 
 	(void)umask(mask);
@@ -378,7 +285,7 @@ START_TEST(test_unix_get)
 		&r);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_str_eq(r.body, "a=1;b= z;c=(none);flag=(none);peer=unix");
-	reply_done(&r);
+	test_reply_done(&r);
 	ck_assert_uint_eq(http_server_get_stats(f.server)->requests, 1);
 
 	f.server = http_server_free(f.server);
@@ -409,14 +316,14 @@ START_TEST(test_unix_stale)
 {
 	_cleanup_free_ char *path = xasprintf("%s/web.sock", f.dir);
 	_cleanup_free_ char *address = xasprintf("unix:%s", path);
-	struct reply r;
+	struct test_reply r;
 
 	make_socket(path, false, NULL);
 	server_up(address);
 	get(address, "/x?a=stale", NULL, &r);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_str_eq(r.body, "a=stale;b=(none);c=(none);flag=(none);peer=unix");
-	reply_done(&r);
+	test_reply_done(&r);
 }
 END_TEST
 
@@ -460,7 +367,7 @@ START_TEST(test_unix_takeover)
 	_cleanup_free_ char *address = xasprintf("unix:%s", path);
 	struct http_server *next = NULL;
 	char *error = NULL;
-	struct reply r;
+	struct test_reply r;
 	struct stat st;
 
 	server_up(address);
@@ -474,7 +381,7 @@ START_TEST(test_unix_takeover)
 	ck_assert_int_eq(http_server_start(f.server, f.event, &error), 0);
 	get(address, "/x?a=2", NULL, &r);
 	ck_assert_int_eq(r.status, 200);
-	reply_done(&r);
+	test_reply_done(&r);
 	f.server = http_server_free(f.server);
 	ck_assert_int_eq(stat(path, &st), -1);
 }
@@ -497,20 +404,20 @@ START_TEST(test_query)
 	};
 	const char *want = "a=1;b=/etc/\xe2\x82\xac x;c=(none);flag=;peer=127.0.0.1:";
 	_cleanup_free_ char *address = NULL;
-	struct reply r;
+	struct test_reply r;
 
 	server_up("127.0.0.1:0");
 	address = tcp_address();
 	get(address, "/x?b=%2Fetc%2F%E2%82%AC+x&flag&a=1&a=2", NULL, &r);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_msg(strncmp(r.body, want, strlen(want)) == 0, "%s", r.body);
-	reply_done(&r);
+	test_reply_done(&r);
 
 	for (size_t i = 0; i < ELEMENTSOF(strict); i++) {
 		get(address, strict[i].target, NULL, &r);
 		ck_assert_int_eq(r.status, 200);
 		ck_assert_str_eq(r.body, strict[i].body);
-		reply_done(&r);
+		test_reply_done(&r);
 	}
 }
 END_TEST
@@ -521,7 +428,7 @@ START_TEST(test_suspend_binary)
 {
 	_cleanup_free_ char *address = NULL;
 	uint64_t t0;
-	struct reply r;
+	struct test_reply r;
 
 	server_up("127.0.0.1:0");
 	address = tcp_address();
@@ -535,14 +442,14 @@ START_TEST(test_suspend_binary)
 	ck_assert_ptr_nonnull(strcasestr(r.head, "\r\nContent-Type: image/png\r\n"));
 	ck_assert_ptr_null(f.held);
 	ck_assert_uint_eq(f.aborts, 0);
-	reply_done(&r);
+	test_reply_done(&r);
 
 	/* Again on the same server, then over a UNIX socket. */
 	f.timer = sd_event_source_disable_unref(f.timer);
 	get(address, "/later", NULL, &r);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_mem_eq(r.body, png, sizeof(png) - 1);
-	reply_done(&r);
+	test_reply_done(&r);
 	ck_assert_uint_eq(f.handled, 2);
 }
 END_TEST
@@ -550,21 +457,21 @@ END_TEST
 START_TEST(test_suspend_unix)
 {
 	_cleanup_free_ char *address = xasprintf("unix:%s/web.sock", f.dir);
-	struct reply r;
+	struct test_reply r;
 
 	server_up(address);
 	get(address, "/later", NULL, &r);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_uint_eq(r.body_len, sizeof(png) - 1);
 	ck_assert_mem_eq(r.body, png, sizeof(png) - 1);
-	reply_done(&r);
+	test_reply_done(&r);
 }
 END_TEST
 
 START_TEST(test_suspend_then_answer_at_once)
 {
 	_cleanup_free_ char *address = NULL;
-	struct reply r;
+	struct test_reply r;
 
 	server_up("127.0.0.1:0");
 	address = tcp_address();
@@ -572,7 +479,7 @@ START_TEST(test_suspend_then_answer_at_once)
 	ck_assert_int_eq(r.status, 503);
 	ck_assert_str_eq(r.body, "{\"error\":\"busy\",\"message\":\"try again\"}");
 	ck_assert_uint_eq(f.aborts, 0);
-	reply_done(&r);
+	test_reply_done(&r);
 }
 END_TEST
 
@@ -580,7 +487,7 @@ END_TEST
 START_TEST(test_suspend_longer_than_idle)
 {
 	_cleanup_free_ char *address = NULL;
-	struct reply r;
+	struct test_reply r;
 
 	f.idle_timeout = 1;
 	f.later_ms = 2500;
@@ -589,7 +496,7 @@ START_TEST(test_suspend_longer_than_idle)
 	get(address, "/later", NULL, &r);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_mem_eq(r.body, png, sizeof(png) - 1);
-	reply_done(&r);
+	test_reply_done(&r);
 }
 END_TEST
 
@@ -632,7 +539,7 @@ END_TEST
 START_TEST(test_suspend_client_gone)
 {
 	_cleanup_free_ char *address = NULL;
-	struct reply r;
+	struct test_reply r;
 	int fd;
 
 	server_up("127.0.0.1:0");
@@ -649,7 +556,7 @@ START_TEST(test_suspend_client_gone)
 	/* The server still serves. */
 	get(address, "/x?a=3", NULL, &r);
 	ck_assert_int_eq(r.status, 200);
-	reply_done(&r);
+	test_reply_done(&r);
 }
 END_TEST
 
@@ -842,7 +749,7 @@ START_TEST(test_auth_http)
 	_cleanup_free_ char *good_header = xasprintf("Authorization: %s\r\n", good);
 	_cleanup_free_ char *bad_header = xasprintf("Authorization: %s\r\n", bad);
 	_cleanup_free_ char *error = NULL, *address = NULL, *huge = NULL;
-	struct reply r;
+	struct test_reply r;
 
 	ck_assert_int_eq(basicauth_load_string(text, "users", &f.auth, &error), 0);
 	server_up("127.0.0.1:0");
@@ -851,21 +758,21 @@ START_TEST(test_auth_http)
 	ck_assert_int_eq(r.status, 401);
 	ck_assert_ptr_nonnull(
 		strstr(r.head, "\r\nWWW-Authenticate: Basic realm=\"healthmond\"\r\n"));
-	reply_done(&r);
+	test_reply_done(&r);
 	get(address, "/auth", bad_header, &r);
 	ck_assert_int_eq(r.status, 401);
-	reply_done(&r);
+	test_reply_done(&r);
 	get(address, "/auth", "Authorization: Basic !!!!\r\n", &r);
 	ck_assert_int_eq(r.status, 401);
-	reply_done(&r);
+	test_reply_done(&r);
 	huge = xasprintf("Authorization: Basic %0*d\r\n", BASICAUTH_HEADER_MAX, 0);
 	get(address, "/auth", huge, &r);
 	ck_assert_int_eq(r.status, 401);
-	reply_done(&r);
+	test_reply_done(&r);
 	get(address, "/auth", good_header, &r);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_str_eq(r.body, "dash");
-	reply_done(&r);
+	test_reply_done(&r);
 }
 END_TEST
 

@@ -13,16 +13,13 @@
 #include <check.h>
 #include <curl/curl.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <ftw.h>
 #include <math.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <rrd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -160,121 +157,26 @@ teardown(void)
 
 /* Raw HTTP/1.1 on a plain connection, the loop running while we wait. */
 
-struct reply {
-	int status;       /* 0: the connection closed without an answer */
-	char head[4096];
-	char *body;       /* owned, NUL-terminated */
-	size_t body_len;
-};
-
-static void
-reply_done(struct reply *r)
-{
-	free(r->body);
-	r->body = NULL;
-}
-
-static void
-run_loop_once(void)
-{
-	ck_assert_int_ge(sd_event_run(f.event, 2 * USEC_PER_MSEC), 0);
-}
-
-static int
-connect_central(void)
-{
-	struct sockaddr_in sa = {
-		.sin_family = AF_INET,
-		.sin_port = htons((uint16_t)f.port),
-		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
-	};
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	ck_assert_int_ge(fd, 0);
-	/* The kernel completes the handshake before anyone accepts. */
-	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	ck_assert_int_eq(fcntl(fd, F_SETFL, O_NONBLOCK), 0);
-	return fd;
-}
-
-/* Parses what arrived; true once a whole answer (or EOF) is in. */
-static bool
-parse_reply(const char *buf, size_t len, bool eof, struct reply *ret)
-{
-	const char *end = memmem(buf, len, "\r\n\r\n", 4);
-	const char *cl;
-	size_t head_len, body_len = 0;
-
-	if (!end)
-		return eof;
-	head_len = (size_t)(end - buf) + 4;
-	cl = strcasestr(buf, "\r\nContent-Length:");
-	if (cl && cl < end)
-		body_len = strtoul(cl + 17, NULL, 10);
-	if (len < head_len + body_len && !eof)
-		return false;
-	if (sscanf(buf, "HTTP/1.%*d %d", &ret->status) != 1)
-		ret->status = -1;
-	(void)snprintf(ret->head, sizeof(ret->head), "%.*s", (int)head_len, buf);
-	body_len = MIN(body_len, len - head_len);
-	ret->body = xstrndup(end + 4, body_len);
-	ret->body_len = body_len;
-	return true;
-}
-
 /*
  * Sends head (request line and headers, "\r\n" each, without the empty
  * line) and body, then reads the answer.
  */
 static void
-exchange(const char *head, const char *body, size_t body_len, struct reply *ret)
+exchange(const char *head, const char *body, size_t body_len, struct test_reply *ret)
 {
-	_cleanup_free_ char *req = xasprintf("%s\r\n", head);
-	_cleanup_free_ char *buf = xmalloc(1 << 20);
-	size_t req_len = strlen(req), sent = 0, body_sent = 0, len = 0;
-	uint64_t deadline = now_usec(CLOCK_MONOTONIC) + 10 * USEC_PER_SEC;
-	int fd = connect_central();
-	bool eof = false;
+	size_t head_len = strlen(head);
+	_cleanup_free_ char *req = xmalloc(head_len + 2 + body_len);
 
-	memset(ret, 0, sizeof(*ret));
-	while (now_usec(CLOCK_MONOTONIC) < deadline) {
-		ssize_t k;
-
-		if (sent < req_len) {
-			k = send(fd, req + sent, req_len - sent, MSG_NOSIGNAL);
-			if (k > 0)
-				sent += (size_t)k;
-		} else if (body_sent < body_len) {
-			k = send(fd, body + body_sent, body_len - body_sent, MSG_NOSIGNAL);
-			if (k > 0)
-				body_sent += (size_t)k;
-			else if (k < 0 && errno != EAGAIN)
-				body_sent = body_len; /* the server stopped reading */
-		}
-		run_loop_once();
-		k = recv(fd, buf + len, (1 << 20) - 1 - len, 0);
-		if (k > 0) {
-			len += (size_t)k;
-			buf[len] = '\0';
-		} else if (k == 0 || (k < 0 && errno != EAGAIN))
-			eof = true;
-		if (len > 0 || eof) {
-			buf[len] = '\0';
-			if (parse_reply(buf, len, eof, ret))
-				break;
-		}
-	}
-	(void)close(fd);
-	ck_assert_msg(now_usec(CLOCK_MONOTONIC) < deadline, "no answer in time");
-	if (!ret->body)
-		ret->body = xstrdup("");
-	/* Let the server finish with the connection. */
-	for (int i = 0; i < 5; i++)
-		run_loop_once();
+	memcpy(req, head, head_len);
+	memcpy(req + head_len, "\r\n", 2);
+	if (body_len > 0)
+		memcpy(req + head_len + 2, body, body_len);
+	test_read_reply(f.event, test_connect_tcp((uint16_t)f.port), req,
+		head_len + 2 + body_len, ret);
 }
 
 static void
-post(const char *token, const char *body, struct reply *ret)
+post(const char *token, const char *body, struct test_reply *ret)
 {
 	_cleanup_free_ char *auth = token ? xasprintf("Authorization: Bearer %s\r\n", token)
 					  : xstrdup("");
@@ -322,7 +224,7 @@ simple_body(const char *host, uint64_t seq, int64_t time)
 }
 
 static void
-assert_acked(const struct reply *r, long long acked)
+assert_acked(const struct test_reply *r, long long acked)
 {
 	_cleanup_free_ char *want = xasprintf("{\"acked\":%lld}", acked);
 
@@ -331,7 +233,7 @@ assert_acked(const struct reply *r, long long acked)
 }
 
 static void
-assert_error(const struct reply *r, int status, const char *error)
+assert_error(const struct test_reply *r, int status, const char *error)
 {
 	_cleanup_free_ char *want = xasprintf("\"error\":\"%s\"", error);
 
@@ -421,24 +323,24 @@ END_TEST
 START_TEST(test_auth)
 {
 	_cleanup_free_ char *body = simple_body("web1", 1, T0);
-	struct reply r;
+	struct test_reply r;
 
 	post(NULL, body, &r);
 	assert_error(&r, 401, "auth");
 	ck_assert_ptr_nonnull(strstr(r.head, "WWW-Authenticate: Bearer"));
-	reply_done(&r);
+	test_reply_done(&r);
 	post("web1-0123456789abcdeX", body, &r);
 	assert_error(&r, 401, "auth");
-	reply_done(&r);
+	test_reply_done(&r);
 	exchange("POST " INGEST_PATH " HTTP/1.1\r\nHost: c\r\n"
 		 "Authorization: Basic d2ViMTp4\r\nContent-Length: 2\r\n",
 		"{}", 2, &r);
 	assert_error(&r, 401, "auth");
-	reply_done(&r);
+	test_reply_done(&r);
 	/* web2's token for web1's data. */
 	post(TOKEN2, body, &r);
 	assert_error(&r, 403, "host");
-	reply_done(&r);
+	test_reply_done(&r);
 	ck_assert_int_eq(rrd_last_of("web1", "load"), -1);
 	ck_assert_uint_eq(status().ingest.refused_auth, 3);
 	ck_assert_uint_eq(status().ingest.refused_host, 1);
@@ -451,21 +353,21 @@ START_TEST(test_auth)
 	}
 	post(TOKEN1, body, &r);
 	assert_acked(&r, 1);
-	reply_done(&r);
+	test_reply_done(&r);
 }
 END_TEST
 
 START_TEST(test_routes)
 {
-	struct reply r;
+	struct test_reply r;
 
 	exchange("GET / HTTP/1.1\r\nHost: c\r\n", NULL, 0, &r);
 	assert_error(&r, 404, "not_found");
-	reply_done(&r);
+	test_reply_done(&r);
 	exchange("GET " INGEST_PATH " HTTP/1.1\r\nHost: c\r\n", NULL, 0, &r);
 	assert_error(&r, 405, "method");
 	ck_assert_ptr_nonnull(strstr(r.head, "Allow: POST"));
-	reply_done(&r);
+	test_reply_done(&r);
 	ck_assert_uint_eq(status().http.not_found, 2);
 	ck_assert_uint_eq(status().refused, 0);
 }
@@ -499,14 +401,14 @@ static const struct {
 
 START_TEST(test_malformed)
 {
-	struct reply r;
+	struct test_reply r;
 
 	for (size_t i = 0; i < ELEMENTSOF(malformed); i++) {
 		post(TOKEN1, malformed[i].body, &r);
 		ck_assert_msg(r.status == malformed[i].status, "case %zu: %d %s", i,
 			r.status, r.body);
 		assert_error(&r, malformed[i].status, malformed[i].error);
-		reply_done(&r);
+		test_reply_done(&r);
 	}
 	ck_assert_uint_eq(status().ingest.refused_malformed[WIRE_SYNTAX], 3);
 	ck_assert_uint_eq(status().ingest.refused_malformed[WIRE_VERSION_BAD], 1);
@@ -554,12 +456,12 @@ START_TEST(test_hostile_names)
 		"\"series\":\"load\\u0000x\",\"kind\":\"load\",\"time\":1763715600,"
 		"\"step\":0,\"values\":[1,2,3,4,5,6]}],\"events\":[]}]}",
 	};
-	struct reply r;
+	struct test_reply r;
 
 	for (size_t i = 0; i < ELEMENTSOF(bodies); i++) {
 		post(TOKEN1, bodies[i], &r);
 		ck_assert_msg(r.status == 400, "case %zu: %d %s", i, r.status, r.body);
-		reply_done(&r);
+		test_reply_done(&r);
 	}
 	/* Only what the test made itself is in its directory. */
 	walk_root = f.dir;
@@ -574,7 +476,7 @@ END_TEST
 
 START_TEST(test_too_large_content_length)
 {
-	struct reply r;
+	struct test_reply r;
 
 	/* Headers only: the server must answer without waiting for a body. */
 	exchange("POST " INGEST_PATH " HTTP/1.1\r\nHost: c\r\n"
@@ -582,13 +484,13 @@ START_TEST(test_too_large_content_length)
 		 "Content-Length: 1000000000\r\n",
 		NULL, 0, &r);
 	assert_error(&r, 413, "too_large");
-	reply_done(&r);
+	test_reply_done(&r);
 	/* Authentication comes first. */
 	exchange("POST " INGEST_PATH " HTTP/1.1\r\nHost: c\r\n"
 		 "Content-Length: 1000000000\r\n",
 		NULL, 0, &r);
 	assert_error(&r, 401, "auth");
-	reply_done(&r);
+	test_reply_done(&r);
 	ck_assert_uint_eq(status().ingest.refused_too_large, 1);
 	ck_assert_uint_eq(status().ingest.refused_auth, 1);
 	ck_assert_uint_eq(status().refused, 2);
@@ -601,7 +503,7 @@ START_TEST(test_too_large_chunked)
 	_cleanup_free_ char *body = NULL;
 	_cleanup_free_ char *ok = simple_body("web1", 1, T0);
 	size_t n = 0;
-	struct reply r;
+	struct test_reply r;
 
 	/* Five chunks of 16 KiB: past the 64 KiB cap while they arrive. */
 	n = (size_t)sprintf(chunk, "4000\r\n");
@@ -621,7 +523,7 @@ START_TEST(test_too_large_chunked)
 	 * connection is closed without one (a 413 would do as well).
 	 */
 	ck_assert_msg(r.status == 413 || r.status == 0, "status %d", r.status);
-	reply_done(&r);
+	test_reply_done(&r);
 	ck_assert_uint_eq(status().http.too_large, 1);
 	ck_assert_uint_eq(status().ingest.refused_too_large, 1);
 	ck_assert_uint_eq(status().refused, 1);
@@ -635,7 +537,7 @@ START_TEST(test_too_large_chunked)
 			 "Transfer-Encoding: chunked\r\n",
 			small, strlen(small), &r);
 		assert_acked(&r, 1);
-		reply_done(&r);
+		test_reply_done(&r);
 	}
 }
 END_TEST
@@ -644,7 +546,7 @@ START_TEST(test_limits)
 {
 	struct record recs[51];
 	_cleanup_free_ char *body = NULL;
-	struct reply r;
+	struct test_reply r;
 
 	for (size_t i = 0; i < ELEMENTSOF(recs); i++)
 		recs[i] = load_record("load", T0 + (int64_t)i * 10, 1);
@@ -652,7 +554,7 @@ START_TEST(test_limits)
 	body = batch_body("web1", 1, recs, 51, NULL, 0);
 	post(TOKEN1, body, &r);
 	assert_error(&r, 413, "limit");
-	reply_done(&r);
+	test_reply_done(&r);
 	free(body);
 	/* max_series_per_host 4: five series at once are refused whole. */
 	for (size_t i = 0; i < 5; i++) {
@@ -665,23 +567,23 @@ START_TEST(test_limits)
 	post(TOKEN1, body, &r);
 	assert_error(&r, 429, "series");
 	ck_assert_ptr_nonnull(strstr(r.head, "Retry-After: "));
-	reply_done(&r);
+	test_reply_done(&r);
 	free(body);
 	/* Four are fine, and repeating them adds none. */
 	body = batch_body("web1", 1, recs, 4, NULL, 0);
 	post(TOKEN1, body, &r);
 	assert_acked(&r, 1);
-	reply_done(&r);
+	test_reply_done(&r);
 	free(body);
 	body = batch_body("web1", 2, recs, 4, NULL, 0);
 	post(TOKEN1, body, &r);
 	assert_acked(&r, 2);
-	reply_done(&r);
+	test_reply_done(&r);
 	free(body);
 	body = batch_body("web1", 3, recs + 4, 1, NULL, 0);
 	post(TOKEN1, body, &r);
 	assert_error(&r, 429, "series");
-	reply_done(&r);
+	test_reply_done(&r);
 	free(body);
 	body = NULL;
 	/* max_hosts 3: web1 is in; web2 and web3 join; web4 is one too many. */
@@ -692,19 +594,19 @@ START_TEST(test_limits)
 
 		post(TOKEN2, b2, &r);
 		assert_acked(&r, 1);
-		reply_done(&r);
+		test_reply_done(&r);
 		post(TOKEN3, b3, &r);
 		assert_acked(&r, 1);
-		reply_done(&r);
+		test_reply_done(&r);
 		post(TOKEN4, b4, &r);
 		assert_error(&r, 429, "hosts");
-		reply_done(&r);
+		test_reply_done(&r);
 		/* Known hosts still get in. */
 		free(b2);
 		b2 = simple_body("web2", 2, T0 + 10);
 		post(TOKEN2, b2, &r);
 		assert_acked(&r, 2);
-		reply_done(&r);
+		test_reply_done(&r);
 	}
 	ck_assert_uint_eq(status().ingest.refused_malformed[WIRE_LIMIT], 1);
 	ck_assert_uint_eq(status().ingest.refused_series, 2);
@@ -741,11 +643,11 @@ START_TEST(test_write_and_duplicates)
 	_cleanup_free_ char *b1 = batch_body("web1", 5, recs, 3, &ev, 1);
 	_cleanup_free_ char *b2 = NULL;
 	char *texts[2];
-	struct reply r;
+	struct test_reply r;
 
 	post(TOKEN1, b1, &r);
 	assert_acked(&r, 5);
-	reply_done(&r);
+	test_reply_done(&r);
 	ck_assert_int_eq(rrd_last_of("web1", "load"), T0 + 10);
 	ck_assert_int_eq(rrd_last_of("web1", "load-x"), T0);
 	ck_assert_uint_eq(mark_on_disk("web1"), 5);
@@ -757,7 +659,7 @@ START_TEST(test_write_and_duplicates)
 	/* The same batch again: acked, counted, not written, no event. */
 	post(TOKEN1, b1, &r);
 	assert_acked(&r, 5);
-	reply_done(&r);
+	test_reply_done(&r);
 	ck_assert_uint_eq(count_lines("Load is critical"), 1);
 	/* Batch 6 re-sends an old sample and a new one; 5 comes along again. */
 	recs[0] = load_record("load", T0 + 10, 9);
@@ -769,7 +671,7 @@ START_TEST(test_write_and_duplicates)
 	free(texts[1]);
 	post(TOKEN1, b2, &r);
 	assert_acked(&r, 6);
-	reply_done(&r);
+	test_reply_done(&r);
 	ck_assert_int_eq(rrd_last_of("web1", "load"), T0 + 20);
 	ck_assert_uint_eq(mark_on_disk("web1"), 6);
 	ck_assert_uint_eq(status().ingest.batches, 2);
@@ -797,7 +699,7 @@ START_TEST(test_store_failure)
 	_cleanup_free_ char *aside = xasprintf("%s/web1/mark-aside", f.datadir);
 	_cleanup_free_ char *body = NULL;
 	char *texts[2];
-	struct reply r;
+	struct test_reply r;
 
 	/* A directory where load.rrd should be: the store fails on it. */
 	ck_assert_int_eq(mkdir_p(blocker, 0755), 0);
@@ -812,14 +714,14 @@ START_TEST(test_store_failure)
 	ck_assert_ptr_nonnull(strstr(r.body, "\"error\":\"store\""));
 	ck_assert_ptr_nonnull(strstr(r.body, "\"acked\":1"));
 	ck_assert_ptr_nonnull(strstr(r.head, "Retry-After: "));
-	reply_done(&r);
+	test_reply_done(&r);
 	ck_assert_uint_eq(mark_on_disk("web1"), 1);
 	ck_assert_uint_eq(count_lines("Cannot write 1 of 1 samples from 'web1'"), 1);
 	/* The agent sends both again once the store works. */
 	ck_assert_int_eq(rmdir(blocker), 0);
 	post(TOKEN1, body, &r);
 	assert_acked(&r, 2);
-	reply_done(&r);
+	test_reply_done(&r);
 	ck_assert_int_eq(rrd_last_of("web1", "load"), T0);
 	ck_assert_uint_eq(status().ingest.batches, 2);
 	ck_assert_uint_eq(status().ingest.duplicate_batches, 1);
@@ -836,13 +738,13 @@ START_TEST(test_store_failure)
 	post(TOKEN1, body, &r);
 	ck_assert_msg(r.status == 503, "%d %s", r.status, r.body);
 	ck_assert_ptr_nonnull(strstr(r.body, "\"acked\":2"));
-	reply_done(&r);
+	test_reply_done(&r);
 	ck_assert_uint_eq(mark_on_disk("web1"), 2);
 	ck_assert_int_eq(rename(aside, mark), 0);
 	/* Sent again: a duplicate by now, and the mark reaches the disk. */
 	post(TOKEN1, body, &r);
 	assert_acked(&r, 3);
-	reply_done(&r);
+	test_reply_done(&r);
 	ck_assert_uint_eq(mark_on_disk("web1"), 3);
 	ck_assert_uint_eq(status().failed, 2);
 }
@@ -889,11 +791,11 @@ START_TEST(test_restart_keeps_mark)
 {
 	_cleanup_free_ char *b3 = simple_body("web1", 3, T0);
 	_cleanup_free_ char *b4 = simple_body("web1", 4, T0 + 10);
-	struct reply r;
+	struct test_reply r;
 
 	post(TOKEN1, b3, &r);
 	assert_acked(&r, 3);
-	reply_done(&r);
+	test_reply_done(&r);
 	/* A new central, as after a restart: the mark comes from the disk. */
 	f.central = central_free(f.central);
 	central_up();
@@ -901,11 +803,11 @@ START_TEST(test_restart_keeps_mark)
 	ck_assert_uint_eq(status().ingest.batches, 0);
 	post(TOKEN1, b3, &r);
 	assert_acked(&r, 3);
-	reply_done(&r);
+	test_reply_done(&r);
 	ck_assert_uint_eq(status().ingest.duplicate_batches, 1);
 	post(TOKEN1, b4, &r);
 	assert_acked(&r, 4);
-	reply_done(&r);
+	test_reply_done(&r);
 	ck_assert_uint_eq(status().ingest.batches, 1);
 	ck_assert_int_eq(rrd_last_of("web1", "load"), T0 + 10);
 	/* A corrupt mark is no mark: batches are applied again, samples skip. */
@@ -922,7 +824,7 @@ START_TEST(test_restart_keeps_mark)
 	ck_assert_uint_eq(count_lines("Cannot read"), 1);
 	post(TOKEN1, b4, &r);
 	assert_acked(&r, 4);
-	reply_done(&r);
+	test_reply_done(&r);
 	ck_assert_uint_eq(status().ingest.duplicate_samples, 1);
 	ck_assert_uint_eq(mark_on_disk("web1"), 4);
 }
@@ -933,14 +835,14 @@ START_TEST(test_reload_takes_over)
 	_cleanup_(central_freep) struct central *next = NULL;
 	_cleanup_free_ char *b1 = simple_body("web1", 1, T0);
 	_cleanup_free_ char *b2 = simple_body("web1", 2, T0 + 10);
-	struct reply r;
+	struct test_reply r;
 	int port = f.port;
 
 	post(TOKEN1, b1, &r);
 	assert_acked(&r, 1);
-	reply_done(&r);
+	test_reply_done(&r);
 	post(NULL, b1, &r);
-	reply_done(&r);
+	test_reply_done(&r);
 	/* Same listen address: the socket is passed on, not bound again. */
 	ck_assert_int_eq(central_new(f.conf, f.central, &next), 0);
 	ck_assert_int_eq(central_start(next, f.event), 0);
@@ -949,7 +851,7 @@ START_TEST(test_reload_takes_over)
 	f.central = TAKE_PTR(next);
 	post(TOKEN1, b2, &r);
 	assert_acked(&r, 2);
-	reply_done(&r);
+	test_reply_done(&r);
 	/* Counters carry over. */
 	ck_assert_uint_eq(status().ingest.batches, 2);
 	ck_assert_uint_eq(status().ingest.refused_auth, 1);
@@ -962,11 +864,11 @@ START_TEST(test_liveness)
 	_cleanup_free_ char *b1 = simple_body("web1", 1, T0);
 	_cleanup_free_ char *b2 = simple_body("web1", 2, T0 + 10);
 	char line[256];
-	struct reply r;
+	struct test_reply r;
 
 	post(TOKEN1, b1, &r);
 	assert_acked(&r, 1);
-	reply_done(&r);
+	test_reply_done(&r);
 	central_check_liveness(f.central);
 	ck_assert_uint_eq(status().silent, 0);
 	central_format_status(f.central, line, sizeof(line));
@@ -986,7 +888,7 @@ START_TEST(test_liveness)
 	/* It comes back: a recovery, at once. */
 	post(TOKEN1, b2, &r);
 	assert_acked(&r, 2);
-	reply_done(&r);
+	test_reply_done(&r);
 	ck_assert_uint_eq(status().silent, 0);
 	ck_assert_uint_eq(count_lines("Recovered: host web1 sends again after 1 s of "
 				      "silence [host=web1 check=host_silent state=ok "
@@ -997,7 +899,7 @@ START_TEST(test_liveness)
 	(void)usleep(1300 * 1000);
 	post(TOKEN2, b2, &r);
 	ck_assert_int_eq(r.status, 403);
-	reply_done(&r);
+	test_reply_done(&r);
 	central_check_liveness(f.central);
 	ck_assert_uint_eq(status().silent, 1);
 	ck_assert_uint_eq(count_lines("Host web1 is silent"), 2);
@@ -1007,11 +909,11 @@ END_TEST
 START_TEST(test_liveness_known_hosts)
 {
 	_cleanup_free_ char *b1 = simple_body("web2", 1, T0);
-	struct reply r;
+	struct test_reply r;
 
 	post(TOKEN2, b1, &r);
 	assert_acked(&r, 1);
-	reply_done(&r);
+	test_reply_done(&r);
 	/* After a restart web2 is known from its mark, its clock starting now. */
 	f.central = central_free(f.central);
 	central_up();
@@ -1075,7 +977,7 @@ tls_post(const char *cert, const char *key, const char *token, const char *body,
 	curl_multi_add_handle(m, h);
 	while (running && now_usec(CLOCK_MONOTONIC) < deadline) {
 		curl_multi_perform(m, &running);
-		run_loop_once();
+		test_run_loop_once(f.event);
 	}
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
 	curl_multi_remove_handle(m, h);
@@ -1085,7 +987,7 @@ tls_post(const char *cert, const char *key, const char *token, const char *body,
 	if (!*ret_body)
 		*ret_body = xstrdup("");
 	for (int i = 0; i < 5; i++)
-		run_loop_once();
+		test_run_loop_once(f.event);
 	return code;
 }
 
