@@ -76,6 +76,10 @@ static const struct period_unit {
 	{ "y", 366 * 86400, "year", "years" },
 };
 
+/*
+ * Parses N followed by a unit of period_units, N in 1..999 and at most ten
+ * years in all. -EINVAL when malformed, -ERANGE out of range.
+ */
 static int
 graph_parse_period(const char *s, struct graph_period *ret)
 {
@@ -107,6 +111,7 @@ graph_parse_period(const char *s, struct graph_period *ret)
 	return 0;
 }
 
+/* Parses "WxH" within the GRAPH_*_MIN/MAX bounds. -EINVAL or -ERANGE. */
 static int
 graph_parse_size(const char *s, unsigned *ret_width, unsigned *ret_height)
 {
@@ -244,7 +249,8 @@ render(const struct graph_request *req, void **ret_png, size_t *ret_len)
 		return CTL_EXIT_FAILURE;
 	}
 	if (graph_build_args(req, ds, &argv, &unknown) < 0) {
-		complain("graph", "series '%s' has no field '%s'", req->series, unknown);
+		complain("graph", "series '%s' has no field '%s'", req->series,
+			unknown);
 		return CTL_EXIT_USAGE;
 	}
 	rrd_clear_error();
@@ -298,9 +304,11 @@ static void
 graph_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: healthmondctl graph HOST SERIES [FIELD...] [--period 1h|1d|1w|1m|1y]\n"
-		"       [--size WxH] [--datadir DIR] [-c CONFIG] [--title TEXT] -o FILE|-\n"
-		"  --period  span ending now: N min(utes), h(ours), d(ays), w(eeks), m(onths), y(ears) (1d)\n"
+		"usage: healthmondctl graph HOST SERIES [FIELD...] [--period P]\n"
+		"       [--size WxH] [--datadir DIR] [-c CONFIG] [--title TEXT]\n"
+		"       -o FILE|-\n"
+		"  --period  the span ending now, 1d by default: N followed by\n"
+		"            min(utes), h(ours), d(ays), w(eeks), m(onths) or y(ears)\n"
 		"  --size    final image size in pixels, %ux%u to %ux%u (%ux%u)\n",
 		GRAPH_WIDTH_MIN, GRAPH_HEIGHT_MIN, GRAPH_WIDTH_MAX, GRAPH_HEIGHT_MAX,
 		GRAPH_WIDTH_DEFAULT, GRAPH_HEIGHT_DEFAULT);
@@ -322,7 +330,8 @@ graph_option(int c, const char *arg, struct graph_opts *o)
 		r = graph_parse_period(arg, &o->req.period);
 		if (r < 0) {
 			complain("graph", "bad period '%s': %s", arg,
-				r == -ERANGE ? "out of range" : "not N followed by min, h, d, w, m or y");
+				r == -ERANGE ? "out of range" :
+					       "not N and min, h, d, w, m or y");
 			return CTL_EXIT_USAGE;
 		}
 		return CTL_EXIT_OK;
@@ -378,7 +387,10 @@ graph_parse_args(int argc, char *argv[], struct graph_opts *o, int *ret_first)
 	/* optind = 0 makes glibc's getopt start over, whatever ran before. */
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "p:s:d:c:t:o:h", graph_longopts, NULL)) != -1) {
+	for (;;) {
+		c = getopt_long(argc, argv, "p:s:d:c:t:o:h", graph_longopts, NULL);
+		if (c < 0)
+			break;
 		if (c == '?') {
 			complain("graph", "bad option '%s'", argv[optind - 1]);
 			return CTL_EXIT_USAGE;
@@ -435,8 +447,8 @@ ctl_graph_main(int argc, char *argv[])
 	datadir = resolve_datadir(&o.src, conf);
 	r = series_path(datadir, o.req.host, o.req.series, &path);
 	if (r < 0) {
-		complain("graph", "no series '%s' of host '%s' in '%s': %s", o.req.series,
-			o.req.host, datadir, strerror(-r));
+		complain("graph", "no series '%s' of host '%s' in '%s': %s",
+			o.req.series, o.req.host, datadir, strerror(-r));
 		return CTL_EXIT_FAILURE;
 	}
 	o.req.rrd_path = path;
@@ -527,10 +539,11 @@ add_segment(const char *path, time_t from, time_t to, unsigned long res, double 
 	rrd_value_t *data = NULL;
 	char **names = NULL;
 	long up = -1;
+	int r;
 
 	rrd_clear_error();
-	if (rrd_fetch_r(path, "AVERAGE", &start, &end, &step, &n_ds, &names, &data) < 0 ||
-		rrd_test_error())
+	r = rrd_fetch_r(path, "AVERAGE", &start, &end, &step, &n_ds, &names, &data);
+	if (r < 0 || rrd_test_error())
 		return -EIO;
 	for (unsigned long i = 0; i < n_ds; i++) {
 		if (strcmp(names[i], "up") == 0)
@@ -540,7 +553,8 @@ add_segment(const char *path, time_t from, time_t to, unsigned long res, double 
 	free(names);
 	for (time_t t = start + (time_t)step; up >= 0 && step > 0 && t <= end;
 		t += (time_t)step) {
-		double v = data[(size_t)((t - start) / (time_t)step - 1) * n_ds + (size_t)up];
+		size_t row = (size_t)((t - start) / (time_t)step - 1);
+		double v = data[row * n_ds + (size_t)up];
 
 		if (t > from && t <= to && !isnan(v)) {
 			*sum += v * (double)step;
@@ -655,11 +669,13 @@ availability_of(const char *datadir, const char *key, const struct graph_period 
 		r = path ? availability(path, &p[i], now, &v) : 0;
 		if (r < 0) {
 			complain("availability", "%s: %s", path,
-				r == -ENOENT ? "no field 'up' (not a probe series)" : rrd_error());
+				r == -ENOENT ? "no field 'up' (not a probe series)" :
+					       rrd_error());
 			json_decref(o);
 			return CTL_EXIT_FAILURE;
 		}
-		(void)json_object_set_new(o, p[i].name, isnan(v) ? json_null() : json_real(v));
+		(void)json_object_set_new(o, p[i].name,
+			isnan(v) ? json_null() : json_real(v));
 	}
 	*ret = o;
 	return CTL_EXIT_OK;
@@ -689,7 +705,10 @@ availability_parse_args(int argc, char *argv[], struct source_opts *src,
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "p:d:c:h", availability_longopts, NULL)) != -1) {
+	for (;;) {
+		c = getopt_long(argc, argv, "p:d:c:h", availability_longopts, NULL);
+		if (c < 0)
+			break;
 		if (c == 'p')
 			*ret_periods = optarg;
 		else if (c == 'd')
@@ -701,7 +720,8 @@ availability_parse_args(int argc, char *argv[], struct source_opts *src,
 			return HELP_SHOWN;
 		} else {
 			if (c == '?')
-				complain("availability", "bad option '%s'", argv[optind - 1]);
+				complain("availability", "bad option '%s'",
+					argv[optind - 1]);
 			return availability_usage(stderr);
 		}
 	}

@@ -74,7 +74,7 @@ struct builder {
 	char **argv; /* owned strv */
 	const struct graph_request *req;
 	char *const *ds; /* borrowed: the file's data sources */
-	char *path;      /* owned: req->rrd_path with ':' escaped for DEF */
+	const char *path; /* borrowed: req->rrd_path with ':' escaped for DEF */
 	struct value_format fmt;
 	enum legend_mode legend;
 	unsigned label_width; /* entry labels are padded to this */
@@ -203,8 +203,8 @@ entry(struct builder *b, const char *elem, const char *vname, const char *colour
 		add(b, "%s:%s%s:%s%s%s", elem, vname, colour, label, stack, dashes);
 		return;
 	}
-	add(b, "%s:%s%s:%-*s%s%s", elem, vname, colour, (int)b->label_width, label, stack,
-		dashes);
+	add(b, "%s:%s%s:%-*s%s%s", elem, vname, colour, (int)b->label_width, label,
+		stack, dashes);
 	b->n_drawn++;
 	row_end = b->n_drawn % b->columns == 0 || b->n_drawn >= b->n_planned;
 	add(b, "VDEF:%s_l=%s,LAST", stat, stat);
@@ -220,9 +220,13 @@ static char *
 rule_label(const struct builder *b, const struct check_conf *c, const char *level,
 	double value, const char *unit)
 {
+	_cleanup_free_ char *name = NULL;
+
 	if (b->legend == LEGEND_NONE)
 		return xstrdup("");
-	return xasprintf("%s %s %g%s", c->name, level, value, unit);
+	/* A check's name is the config's: no ':' may end the element early. */
+	name = escape_colons(c->name);
+	return xasprintf("%s %s %g%s", name, level, value, unit);
 }
 
 static void
@@ -271,20 +275,36 @@ thresholds(struct builder *b, const char *field, const char *unit)
 	return n;
 }
 
-/* Rows the threshold lines of field need in the legend: one, or none. */
+/*
+ * Rows the legend needs for the threshold lines of field (labels as
+ * rule_label() makes them) and other items of extra_px pixels, all on
+ * rows of their own below the entries.
+ */
 static unsigned
-threshold_rows(const struct builder *b, const char *field)
+extra_rows(const struct builder *b, const char *field, const char *unit,
+	double extra_px)
 {
 	const struct hm_conf *conf = b->req->conf;
+	double width = b->req->width - 2 * LEGEND_BORDER_PX + ITEM_GAP_PX;
+	double px = extra_px;
 
-	for (size_t i = 0; conf && i < conf->n_checks; i++) {
+	for (size_t i = 0; field && conf && i < conf->n_checks; i++) {
 		const struct check_conf *c = &conf->checks[i];
+		double levels[] = { c->warning, c->critical };
 
-		if (c->enabled && strcmp(c->field, field) == 0 &&
-			fnmatch(c->series, b->req->series, 0) == 0)
-			return 1;
+		if (!c->enabled || strcmp(c->field, field) != 0 ||
+			fnmatch(c->series, b->req->series, 0) != 0)
+			continue;
+		for (size_t k = 0; k < ELEMENTSOF(levels); k++) {
+			int len = snprintf(NULL, 0, "%s critical %g%s", c->name,
+				levels[k], unit);
+
+			if (!isnan(levels[k]))
+				px += items_px(1, BOX_CHARS + (unsigned)len);
+		}
 	}
-	return 0;
+	/* Should items wrap early after all, the plot gets a row less. */
+	return px > 0 ? (unsigned)ceil(px / width) : 0;
 }
 
 /* Ends the row of markers and threshold lines, if any was drawn. */
@@ -351,7 +371,8 @@ build_memory(struct builder *b)
 		{ "buffers", "buffers", "#edc948" }, { "cached", "cached", "#76b7b2" },
 		{ "free", "free", "#59a14f" }, { "total", "total", "#333333" } };
 
-	if (!has(b, "total") || !has(b, "used") || !has(b, "buffers") || !has(b, "cached"))
+	if (!has(b, "total") || !has(b, "used") || !has(b, "buffers") ||
+		!has(b, "cached"))
 		return -ENOENT;
 	b->fmt = fmt_bytes;
 	add(b, "--vertical-label=bytes");
@@ -405,7 +426,7 @@ build_load(struct builder *b)
 	b->fmt = fmt_load;
 	add(b, "--vertical-label=load");
 	add(b, "--lower-limit=0");
-	rows = threshold_rows(b, "load5");
+	rows = extra_rows(b, "load5", " x cpus", 0);
 	legend_plan(b, n, max_label(styles, ELEMENTSOF(styles)), rows);
 	legend_header(b);
 	for (size_t i = 0; i < ELEMENTSOF(styles); i++) {
@@ -433,7 +454,7 @@ build_df(struct builder *b)
 	add(b, "--lower-limit=0");
 	add(b, "--upper-limit=100");
 	add(b, "--rigid");
-	legend_plan(b, 1, 4, threshold_rows(b, "bytes_pct"));
+	legend_plan(b, 1, 4, extra_rows(b, "bytes_pct", "%", 0));
 	legend_header(b);
 	def(b, "pct", "bytes_pct");
 	add(b, "AREA:pct#4e79a740");
@@ -544,8 +565,8 @@ build_probe(struct builder *b)
 	static const struct field_style styles[] = { { "p_dns", "dns", "#76b7b2" },
 		{ "p_con", "connect", "#59a14f" }, { "p_tls", "tls", "#edc948" },
 		{ "p_wait", "wait", "#f28e2b" }, { "p_xfer", "transfer", "#4e79a7" } };
-	static const char *const needed[] = { "dns_ms", "connect_ms", "tls_ms", "ttfb_ms",
-		"total_ms" };
+	static const char *const needed[] = { "dns_ms", "connect_ms", "tls_ms",
+		"ttfb_ms", "total_ms" };
 
 	for (size_t i = 0; i < ELEMENTSOF(needed); i++)
 		if (!has(b, needed[i]))
@@ -553,7 +574,9 @@ build_probe(struct builder *b)
 	b->fmt = fmt_ms;
 	add(b, "--vertical-label=ms");
 	add(b, "--lower-limit=0");
-	legend_plan(b, ELEMENTSOF(styles) + 1, max_label(styles, ELEMENTSOF(styles)), 1);
+	/* "failed" and "available 100.00%" share the thresholds' rows. */
+	legend_plan(b, ELEMENTSOF(styles) + 1, max_label(styles, ELEMENTSOF(styles)),
+		extra_rows(b, "total_ms", " ms", items_px(2, 8 + 17)));
 	legend_header(b);
 	probe_phases(b);
 	for (size_t i = 0; i < ELEMENTSOF(styles); i++)
@@ -617,7 +640,7 @@ build_lines(struct builder *b, char *const *fields)
 
 	for (size_t i = 0; fields[i]; i++) {
 		w = MAX(w, (unsigned)strlen(fields[i]));
-		rows = MAX(rows, threshold_rows(b, fields[i]));
+		rows += extra_rows(b, fields[i], "", 0);
 	}
 	generic_units(b, common_unit(b->req->series, fields));
 	legend_plan(b, n, w, rows);
@@ -627,8 +650,8 @@ build_lines(struct builder *b, char *const *fields)
 
 		(void)snprintf(vname, sizeof(vname), "f%zu", i);
 		def(b, vname, fields[i]);
-		entry(b, "LINE2", vname, palette[i % ELEMENTSOF(palette)], fields[i], vname,
-			0);
+		entry(b, "LINE2", vname, palette[i % ELEMENTSOF(palette)], fields[i],
+			vname, 0);
 	}
 	for (size_t i = 0; fields[i]; i++)
 		rows += thresholds(b, fields[i], "");

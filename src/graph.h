@@ -36,7 +36,7 @@ struct graph_request {
 	const char *rrd_path;        /* borrowed: <datadir>/<host>/<series>.rrd */
 	const char *host;            /* borrowed: a valid name */
 	const char *series;          /* borrowed: a valid name; picks the kind */
-	char *const *fields;         /* borrowed strv; NULL or empty: by the series' kind */
+	char *const *fields;         /* borrowed strv; NULL or empty: by kind */
 	struct graph_period period;
 	int64_t end;                 /* unix time of the right edge */
 	unsigned width, height;      /* final PNG size, within bounds */

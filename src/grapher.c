@@ -188,7 +188,7 @@ cache_put(struct grapher *g, const char *key, struct blob *blob)
 			break;
 		}
 	while (g->n_cache > 0 && (g->n_cache == GRAPHER_CACHE_ENTRIES ||
-					 g->cache_bytes + blob->len > GRAPHER_CACHE_BYTES)) {
+		g->cache_bytes + blob->len > GRAPHER_CACHE_BYTES)) {
 		size_t lru = 0;
 
 		for (size_t i = 1; i < g->n_cache; i++)
@@ -395,10 +395,10 @@ on_pipe(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 			break;
 		}
 		if (n == 0) {
-			if (is_out)
-				j->out_source = sd_event_source_disable_unref(j->out_source);
-			else
-				j->err_source = sd_event_source_disable_unref(j->err_source);
+			sd_event_source **eof = is_out ? &j->out_source :
+							 &j->err_source;
+
+			*eof = sd_event_source_disable_unref(*eof);
 			break;
 		}
 		if (is_out)
@@ -480,7 +480,8 @@ spawn(char *const *argv, int out_fd, int err_fd, pid_t *ret_pid)
 		(void)posix_spawn_file_actions_destroy(&fa);
 		return -ENOMEM;
 	}
-	r = posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+	r = posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY,
+		0);
 	if (r == 0)
 		r = posix_spawn_file_actions_adddup2(&fa, out_fd, STDOUT_FILENO);
 	if (r == 0)
@@ -539,10 +540,12 @@ job_start(struct grapher_job *j)
 	if (r >= 0)
 		r = watch_pipe(j, TAKE_FD(err[0]), &j->err_source);
 	if (r >= 0)
-		r = sd_event_add_child(g->event, &j->child_source, j->pid, WEXITED, on_child, j);
+		r = sd_event_add_child(g->event, &j->child_source, j->pid, WEXITED,
+			on_child, j);
 	if (r >= 0)
 		r = sd_event_add_time(g->event, &j->timer, CLOCK_MONOTONIC,
-			now_mono() + g->timeout_usec, 10 * USEC_PER_MSEC, on_timeout, j);
+			now_mono() + g->timeout_usec, 10 * USEC_PER_MSEC, on_timeout,
+			j);
 	if (r < 0) {
 		closep(&out[0]);
 		closep(&err[0]);

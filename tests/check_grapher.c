@@ -6,8 +6,9 @@
  * arguments passed verbatim), the first line of stderr as the error, exit
  * statuses, the timeout and the output cap, the cache, the queue limit,
  * cancelling queued and running jobs, freeing with children running and
- * from inside a callback, and that no child is left unreaped. No assertion
- * depends on how fast the machine is.
+ * from inside a callback, a clear error when SIGCHLD is not blocked, and
+ * that no child is left unreaped. No assertion depends on how fast the
+ * machine is.
  */
 #include <check.h>
 #include <errno.h>
@@ -66,8 +67,13 @@ result_done(struct result *r)
 	free(r->error);
 }
 
+/* RUN(g, &result, "arg0", "arg1", ...): grapher_run() on a literal vector. */
+#define RUN(g, r, ...) run(g, (char *[]){ __VA_ARGS__, NULL }, r, NULL)
+#define RUN_JOB(g, r, job, ...) run(g, (char *[]){ __VA_ARGS__, NULL }, r, job)
+
 static int
-run(struct grapher *g, char *const *args, struct result *r, struct grapher_job **ret_job)
+run(struct grapher *g, char *const *args, struct result *r,
+	struct grapher_job **ret_job)
 {
 	int ret;
 
@@ -84,7 +90,8 @@ wait_calls(const int *calls, int n)
 	uint64_t deadline = now_usec(CLOCK_MONOTONIC) + DEADLINE;
 
 	while (*calls < n) {
-		ck_assert_msg(now_usec(CLOCK_MONOTONIC) < deadline, "no callback in time");
+		ck_assert_msg(now_usec(CLOCK_MONOTONIC) < deadline,
+			"no callback in time");
 		ck_assert_int_ge(sd_event_run(event, 100 * USEC_PER_MSEC), 0);
 	}
 }
@@ -100,8 +107,8 @@ wait_running(struct grapher *g, size_t running)
 		grapher_get_stats(g, &st);
 		if (st.running == running)
 			return;
-		ck_assert_msg(now_usec(CLOCK_MONOTONIC) < deadline, "running %zu, not %zu",
-			st.running, running);
+		ck_assert_msg(now_usec(CLOCK_MONOTONIC) < deadline,
+			"running %zu, not %zu", st.running, running);
 		ck_assert_int_ge(sd_event_run(event, 100 * USEC_PER_MSEC), 0);
 	}
 }
@@ -115,7 +122,8 @@ wait_file(const char *name)
 	struct stat st;
 
 	while (stat(path, &st) < 0 || st.st_size == 0) {
-		ck_assert_msg(now_usec(CLOCK_MONOTONIC) < deadline, "no %s in time", name);
+		ck_assert_msg(now_usec(CLOCK_MONOTONIC) < deadline, "no %s in time",
+			name);
 		ck_assert_int_ge(sd_event_run(event, 20 * USEC_PER_MSEC), 0);
 	}
 }
@@ -181,14 +189,17 @@ setup(void)
 			 "D='%s'\n"
 			 "case \"$1\" in\n"
 			 "echo) shift; printf '%%s|' \"$@\"; echo ;;\n"
-			 "fail) echo 'first line of the error' >&2; echo second >&2; exit 3 ;;\n"
+			 "fail) echo 'first line of the error' >&2\n"
+			 "      echo second >&2; exit 3 ;;\n"
 			 "quiet-fail) exit 3 ;;\n"
 			 "usage) echo 'bad usage' >&2; exit 64 ;;\n"
 			 "noisy) echo 'a warning' >&2; echo fine ;;\n"
-			 "count) n=$(cat \"$D/count\" 2>/dev/null || echo 0); n=$((n + 1));\n"
-			 "       echo $n >\"$D/count\"; echo \"run $n $2\" ;;\n"
-			 "sleep) sleep \"$3\" & echo $! >\"$D/$2.tmp\"; mv \"$D/$2.tmp\" \"$D/$2\";\n"
-			 "       wait; echo slept ;;\n"
+			 "count) n=$(cat \"$D/count\" 2>/dev/null || echo 0)\n"
+			 "       n=$((n + 1)); echo $n >\"$D/count\"\n"
+			 "       echo \"run $n $2\" ;;\n"
+			 /* The sleep's pid, written whole. */
+			 "sleep) sleep \"$3\" & echo $! >\"$D/$2.tmp\"\n"
+			 "       mv \"$D/$2.tmp\" \"$D/$2\"; wait; echo slept ;;\n"
 			 "large) head -c 3000000 /dev/zero | tr '\\000' x ;;\n"
 			 "huge) head -c 17000000 /dev/zero ;;\n"
 			 "stdin) cat; echo \"end of stdin\" ;;\n"
@@ -226,7 +237,7 @@ START_TEST(test_output)
 	struct result r = {};
 	struct grapher_stats st;
 
-	ck_assert_int_eq(run(g, (char *[]){ "echo", "a b", "", "--x=1", NULL }, &r, NULL), 0);
+	ck_assert_int_eq(RUN(g, &r, "echo", "a b", "", "--x=1"), 0);
 	ck_assert_int_eq(r.calls, 0);
 	wait_calls(&r.calls, 1);
 	ck_assert_int_eq(r.status, 0);
@@ -247,9 +258,9 @@ START_TEST(test_large_output_and_stdin)
 	struct grapher *g = new_grapher(2, 4, 0);
 	struct result big = {}, in = {}, noisy = {};
 
-	ck_assert_int_eq(run(g, (char *[]){ "large", NULL }, &big, NULL), 0);
-	ck_assert_int_eq(run(g, (char *[]){ "stdin", NULL }, &in, NULL), 0);
-	ck_assert_int_eq(run(g, (char *[]){ "noisy", NULL }, &noisy, NULL), 0);
+	ck_assert_int_eq(RUN(g, &big, "large"), 0);
+	ck_assert_int_eq(RUN(g, &in, "stdin"), 0);
+	ck_assert_int_eq(RUN(g, &noisy, "noisy"), 0);
 	wait_calls(&big.calls, 1);
 	wait_calls(&in.calls, 1);
 	wait_calls(&noisy.calls, 1);
@@ -276,9 +287,9 @@ START_TEST(test_failures)
 	struct result fail = {}, quiet = {}, usage = {};
 	struct grapher_stats st;
 
-	ck_assert_int_eq(run(g, (char *[]){ "fail", NULL }, &fail, NULL), 0);
-	ck_assert_int_eq(run(g, (char *[]){ "quiet-fail", NULL }, &quiet, NULL), 0);
-	ck_assert_int_eq(run(g, (char *[]){ "usage", NULL }, &usage, NULL), 0);
+	ck_assert_int_eq(RUN(g, &fail, "fail"), 0);
+	ck_assert_int_eq(RUN(g, &quiet, "quiet-fail"), 0);
+	ck_assert_int_eq(RUN(g, &usage, "usage"), 0);
 	wait_calls(&fail.calls, 1);
 	wait_calls(&quiet.calls, 1);
 	wait_calls(&usage.calls, 1);
@@ -292,7 +303,7 @@ START_TEST(test_failures)
 	grapher_get_stats(g, &st);
 	ck_assert_uint_eq(st.failed, 3);
 	/* Failures are not cached. */
-	ck_assert_int_eq(run(g, (char *[]){ "fail", NULL }, &fail, NULL), 0);
+	ck_assert_int_eq(RUN(g, &fail, "fail"), 0);
 	wait_calls(&fail.calls, 2);
 	grapher_get_stats(g, &st);
 	ck_assert_uint_eq(st.runs, 4);
@@ -310,13 +321,34 @@ START_TEST(test_cannot_run)
 	struct grapher *g = NULL;
 	struct result r = {};
 
-	ck_assert_int_eq(grapher_new(event, "/nonexistent/healthmondctl", 1, 1, 0, &g), 0);
-	ck_assert_int_eq(run(g, (char *[]){ "graph", NULL }, &r, NULL), 0);
+	ck_assert_int_eq(grapher_new(event, "/nonexistent/healthmondctl", 1, 1, 0, &g),
+		0);
+	ck_assert_int_eq(RUN(g, &r, "graph"), 0);
 	ck_assert_int_eq(r.calls, 0);
 	wait_calls(&r.calls, 1);
 	ck_assert_int_eq(r.status, -ENOENT);
 	ck_assert_ptr_nonnull(strstr(r.error, "/nonexistent/healthmondctl"));
 	ck_assert_int_eq(run(g, (char *[]){ NULL }, &r, NULL), -EINVAL);
+	grapher_free(g);
+	result_done(&r);
+}
+END_TEST
+
+START_TEST(test_sigchld_unblocked)
+{
+	struct grapher *g = new_grapher(1, 1, 0);
+	struct result r = {};
+	sigset_t mask;
+
+	(void)sigemptyset(&mask);
+	(void)sigaddset(&mask, SIGCHLD);
+	ck_assert_int_eq(sigprocmask(SIG_UNBLOCK, &mask, NULL), 0);
+	ck_assert_int_eq(RUN(g, &r, "echo"), 0);
+	wait_calls(&r.calls, 1);
+	ck_assert_int_eq(r.status, -EBUSY);
+	ck_assert_ptr_nonnull(strstr(r.error, "SIGCHLD is not blocked"));
+	/* The child that could not be watched was reaped at once. */
+	assert_no_children();
 	grapher_free(g);
 	result_done(&r);
 }
@@ -330,7 +362,7 @@ START_TEST(test_timeout)
 	pid_t sleeper;
 
 	grapher_set_timeout(g, USEC_PER_SEC);
-	ck_assert_int_eq(run(g, (char *[]){ "sleep", "sleeper", "30", NULL }, &r, NULL), 0);
+	ck_assert_int_eq(RUN(g, &r, "sleep", "sleeper", "30"), 0);
 	wait_file("sleeper");
 	wait_calls(&r.calls, 1);
 	ck_assert_int_eq(r.status, -ETIMEDOUT);
@@ -353,7 +385,7 @@ START_TEST(test_output_cap)
 	struct grapher *g = new_grapher(1, 1, 60);
 	struct result r = {};
 
-	ck_assert_int_eq(run(g, (char *[]){ "huge", NULL }, &r, NULL), 0);
+	ck_assert_int_eq(RUN(g, &r, "huge"), 0);
 	wait_calls(&r.calls, 1);
 	ck_assert_int_eq(r.status, -EMSGSIZE);
 	ck_assert_ptr_null(r.out);
@@ -371,17 +403,17 @@ START_TEST(test_cache)
 	struct result a = {}, b = {}, c = {};
 	struct grapher_stats st;
 
-	ck_assert_int_eq(run(g, (char *[]){ "count", "x", NULL }, &a, NULL), 0);
+	ck_assert_int_eq(RUN(g, &a, "count", "x"), 0);
 	wait_calls(&a.calls, 1);
 	ck_assert_str_eq(a.out, "run 1 x\n");
 	/* The same arguments: from the cache, and still never from grapher_run(). */
-	ck_assert_int_eq(run(g, (char *[]){ "count", "x", NULL }, &b, NULL), 0);
+	ck_assert_int_eq(RUN(g, &b, "count", "x"), 0);
 	ck_assert_int_eq(b.calls, 0);
 	wait_calls(&b.calls, 1);
 	ck_assert_int_eq(b.status, 0);
 	ck_assert_str_eq(b.out, "run 1 x\n");
 	/* Other arguments run again; "count","x y" is not "count x","y". */
-	ck_assert_int_eq(run(g, (char *[]){ "count", "x", "y", NULL }, &c, NULL), 0);
+	ck_assert_int_eq(RUN(g, &c, "count", "x", "y"), 0);
 	wait_calls(&c.calls, 1);
 	ck_assert_str_eq(c.out, "run 2 x\n");
 	grapher_get_stats(g, &st);
@@ -400,11 +432,11 @@ START_TEST(test_cache_expires)
 	struct result a = {};
 	struct grapher_stats st;
 
-	ck_assert_int_eq(run(g, (char *[]){ "count", NULL }, &a, NULL), 0);
+	ck_assert_int_eq(RUN(g, &a, "count"), 0);
 	wait_calls(&a.calls, 1);
 	ck_assert_str_eq(a.out, "run 1 \n");
 	(void)usleep(1100 * 1000);
-	ck_assert_int_eq(run(g, (char *[]){ "count", NULL }, &a, NULL), 0);
+	ck_assert_int_eq(RUN(g, &a, "count"), 0);
 	wait_calls(&a.calls, 2);
 	ck_assert_str_eq(a.out, "run 2 \n");
 	grapher_get_stats(g, &st);
@@ -420,9 +452,9 @@ START_TEST(test_queue_full)
 	struct result r[3] = {};
 	struct grapher_stats st;
 
-	ck_assert_int_eq(run(g, (char *[]){ "sleep", "s0", "0.3", NULL }, &r[0], NULL), 0);
-	ck_assert_int_eq(run(g, (char *[]){ "sleep", "s1", "0.3", NULL }, &r[1], NULL), 0);
-	ck_assert_int_eq(run(g, (char *[]){ "sleep", "s2", "0.3", NULL }, &r[2], NULL),
+	ck_assert_int_eq(RUN(g, &r[0], "sleep", "s0", "0.3"), 0);
+	ck_assert_int_eq(RUN(g, &r[1], "sleep", "s1", "0.3"), 0);
+	ck_assert_int_eq(RUN(g, &r[2], "sleep", "s2", "0.3"),
 		-EAGAIN);
 	grapher_get_stats(g, &st);
 	ck_assert_uint_eq(st.refused, 1);
@@ -431,11 +463,11 @@ START_TEST(test_queue_full)
 	wait_running(g, 1);
 	grapher_get_stats(g, &st);
 	ck_assert_uint_eq(st.queued, 1);
-	ck_assert_int_eq(run(g, (char *[]){ "sleep", "s2", "0.3", NULL }, &r[2], NULL),
+	ck_assert_int_eq(RUN(g, &r[2], "sleep", "s2", "0.3"),
 		-EAGAIN);
 	wait_calls(&r[0].calls, 1);
 	/* A worker is free again: accepted. */
-	ck_assert_int_eq(run(g, (char *[]){ "sleep", "s2", "0.3", NULL }, &r[2], NULL), 0);
+	ck_assert_int_eq(RUN(g, &r[2], "sleep", "s2", "0.3"), 0);
 	wait_calls(&r[1].calls, 1);
 	wait_calls(&r[2].calls, 1);
 	for (int i = 0; i < 3; i++) {
@@ -458,18 +490,14 @@ START_TEST(test_cancel)
 	struct grapher_job *j_running, *j_queued, *j_cached;
 	pid_t sleeper;
 
-	ck_assert_int_eq(run(g, (char *[]){ "echo", "c", NULL }, &cached, NULL), 0);
+	ck_assert_int_eq(RUN(g, &cached, "echo", "c"), 0);
 	wait_calls(&cached.calls, 1);
-	ck_assert_int_eq(run(g, (char *[]){ "sleep", "c0", "30", NULL }, &running,
-				 &j_running),
-		0);
-	ck_assert_int_eq(run(g, (char *[]){ "sleep", "c1", "30", NULL }, &queued,
-				 &j_queued),
-		0);
+	ck_assert_int_eq(RUN_JOB(g, &running, &j_running, "sleep", "c0", "30"), 0);
+	ck_assert_int_eq(RUN_JOB(g, &queued, &j_queued, "sleep", "c1", "30"), 0);
 	/* A cache hit, cancelled before the loop could hand it out. */
-	ck_assert_int_eq(run(g, (char *[]){ "echo", "c", NULL }, &cached, &j_cached), 0);
+	ck_assert_int_eq(RUN_JOB(g, &cached, &j_cached, "echo", "c"), 0);
 	grapher_cancel(j_cached);
-	ck_assert_int_eq(run(g, (char *[]){ "echo", "last", NULL }, &last, NULL), 0);
+	ck_assert_int_eq(RUN(g, &last, "echo", "last"), 0);
 	wait_file("c0");
 	sleeper = read_pid("c0");
 	grapher_cancel(j_queued);
@@ -498,9 +526,9 @@ START_TEST(test_free_with_children)
 	struct result r[3] = {};
 	pid_t s0, s1;
 
-	ck_assert_int_eq(run(g, (char *[]){ "sleep", "f0", "30", NULL }, &r[0], NULL), 0);
-	ck_assert_int_eq(run(g, (char *[]){ "sleep", "f1", "30", NULL }, &r[1], NULL), 0);
-	ck_assert_int_eq(run(g, (char *[]){ "sleep", "f2", "30", NULL }, &r[2], NULL), 0);
+	ck_assert_int_eq(RUN(g, &r[0], "sleep", "f0", "30"), 0);
+	ck_assert_int_eq(RUN(g, &r[1], "sleep", "f1", "30"), 0);
+	ck_assert_int_eq(RUN(g, &r[2], "sleep", "f2", "30"), 0);
 	wait_file("f0");
 	wait_file("f1");
 	s0 = read_pid("f0");
@@ -522,8 +550,8 @@ START_TEST(test_free_in_callback)
 	struct result first = {}, second = {}, third = {};
 
 	first.free_me = &g;
-	ck_assert_int_eq(run(g, (char *[]){ "echo", "1", NULL }, &first, NULL), 0);
-	ck_assert_int_eq(run(g, (char *[]){ "echo", "2", NULL }, &second, NULL), 0);
+	ck_assert_int_eq(RUN(g, &first, "echo", "1"), 0);
+	ck_assert_int_eq(RUN(g, &second, "echo", "2"), 0);
 	wait_calls(&first.calls, 1);
 	ck_assert_ptr_null(g);
 	ck_assert_int_ge(sd_event_run(event, 0), 0);
@@ -532,11 +560,11 @@ START_TEST(test_free_in_callback)
 
 	/* The same from a cache hit's callback. */
 	g = new_grapher(1, 4, 60);
-	ck_assert_int_eq(run(g, (char *[]){ "echo", "3", NULL }, &third, NULL), 0);
+	ck_assert_int_eq(RUN(g, &third, "echo", "3"), 0);
 	wait_calls(&third.calls, 1);
 	third.free_me = &g;
-	ck_assert_int_eq(run(g, (char *[]){ "echo", "3", NULL }, &third, NULL), 0);
-	ck_assert_int_eq(run(g, (char *[]){ "sleep", "x", "30", NULL }, &second, NULL), 0);
+	ck_assert_int_eq(RUN(g, &third, "echo", "3"), 0);
+	ck_assert_int_eq(RUN(g, &second, "sleep", "x", "30"), 0);
 	wait_calls(&third.calls, 2);
 	ck_assert_ptr_null(g);
 	assert_no_children();
@@ -558,6 +586,7 @@ grapher_suite(void)
 	tcase_add_test(tc, test_large_output_and_stdin);
 	tcase_add_test(tc, test_failures);
 	tcase_add_test(tc, test_cannot_run);
+	tcase_add_test(tc, test_sigchld_unblocked);
 	tcase_add_test(tc, test_timeout);
 	tcase_add_test(tc, test_output_cap);
 	tcase_add_test(tc, test_cache);
