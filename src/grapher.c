@@ -329,8 +329,10 @@ job_maybe_finish(struct grapher_job *j)
 		g->stats.timed_out += j->error == -ETIMEDOUT;
 	} else {
 		out = TAKE_PTR(j->out);
-		out = xrealloc(out, sizeof(*out) + out->len);
-		out->allocated = out->len;
+		/* Trimmed to its size, and NUL-terminated for callers that read text. */
+		out = xrealloc(out, sizeof(*out) + out->len + 1);
+		out->allocated = out->len + 1;
+		out->data[out->len] = '\0';
 		cache_put(g, j->key, out);
 	}
 	job_free(j);

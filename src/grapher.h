@@ -38,6 +38,7 @@ struct grapher_job;
  * (out NULL). The callback may call grapher_run(), grapher_cancel() on
  * other jobs, and grapher_free(); its own job is gone once it is called.
  */
+/* out is followed by a NUL byte (not counted in len). */
 typedef void (*grapher_done_fn)(int status, const void *out, size_t len,
 	const char *error, void *userdata);
 
