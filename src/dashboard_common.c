@@ -552,6 +552,9 @@ remedy_event(const struct view *v, const struct view_host *h,
 	};
 }
 
+/* Failing checks shown with their remedies on the fleet page. */
+#define REMEDIES_MAX 20
+
 static void
 remedy(struct strbuf *b, const struct view *v, const struct failing *f, int64_t now)
 {
@@ -580,9 +583,15 @@ remedy(struct strbuf *b, const struct view *v, const struct failing *f, int64_t 
 		strbuf_append(b, "</pre>\n");
 	}
 	if (t.body) {
+		/* The fix ends the body and is shown above already. */
+		size_t len = strlen(t.body), fix = t.fix ? strlen(t.fix) : 0;
+		_cleanup_free_ char *text = xstrndup(t.body,
+			fix <= len && strcmp(t.body + len - fix, t.fix ? t.fix : "") == 0
+				? len - fix : len);
+
 		strbuf_append(b, "<details><summary>What this means and how to "
 				 "confirm it</summary>\n<pre>");
-		html_escape(b, t.body);
+		html_escape(b, text);
 		strbuf_append(b, "</pre>\n</details>\n");
 	}
 	strbuf_append(b, "</article>\n");
@@ -627,7 +636,28 @@ dashboard_remedies(struct strbuf *b, const struct view *v, const struct view_hos
 		n);
 	if (n == 0)
 		strbuf_append(b, "<p class=\"muted\">None: every check is ok.</p>\n");
-	for (size_t i = 0; i < n; i++)
+	/*
+	 * The fleet page shows the worst REMEDIES_MAX with their remedies and
+	 * lists the rest: with a fleet in trouble the page would grow by a
+	 * catalog entry per failing check; the host pages have them all.
+	 */
+	for (size_t i = 0; i < n && (h || i < REMEDIES_MAX); i++)
 		remedy(b, v, &f[i], now);
+	if (!h && n > REMEDIES_MAX) {
+		strbuf_printf(b, "<p class=\"muted\">%zu more; their remedies are on the "
+				 "host pages:</p>\n<ul>\n", n - REMEDIES_MAX);
+		for (size_t i = REMEDIES_MAX; i < n; i++) {
+			strbuf_append(b, "<li>");
+			dashboard_host_link(b, f[i].host->name);
+			strbuf_append(b, ": ");
+			html_escape(b, f[i].check->check);
+			strbuf_append(b, " on ");
+			html_escape(b, f[i].check->series);
+			strbuf_append(b, " ");
+			dashboard_badge(b, f[i].check->state, NULL);
+			strbuf_append(b, "</li>\n");
+		}
+		strbuf_append(b, "</ul>\n");
+	}
 	strbuf_append(b, "</section>\n");
 }

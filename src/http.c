@@ -529,8 +529,12 @@ daemon_start(struct http_server *s, struct http_daemon *d, const struct listener
 	}
 	r = sd_event_add_io(e, &d->io, info->epoll_fd, EPOLLIN, on_io, d);
 	if (r >= 0)
-		r = sd_event_add_time(e, &d->timer, CLOCK_MONOTONIC, UINT64_MAX,
-			USEC_PER_MSEC, on_timer, d);
+		/*
+		 * Accuracy 1 us: the timer mostly means "work is waiting now" (a
+		 * resumed request, MHD's timeout 0); sd-event's default slack would
+		 * add about a millisecond to each step of such a connection.
+		 */
+		r = sd_event_add_time(e, &d->timer, CLOCK_MONOTONIC, UINT64_MAX, 1, on_timer, d);
 	if (r < 0) {
 		*ret_error = xasprintf("cannot watch the HTTP server of '%s': %s",
 			l->address, strerror(-r));

@@ -347,6 +347,29 @@ START_TEST(test_empty)
 }
 END_TEST
 
+/* A fleet in trouble: the worst 20 failing checks with remedies, the rest listed. */
+START_TEST(test_many_failing)
+{
+	_cleanup_(view_freep) struct view *v = NULL;
+	_cleanup_free_ char *error = NULL, *html = NULL;
+	struct self_status self = { 0 };
+
+	ck_assert_int_eq(view_new(NULL, 10, &v, &error), 0);
+	for (int i = 0; i < 25; i++) {
+		char host[16];
+
+		(void)snprintf(host, sizeof(host), "h%02d", i);
+		view_set_check(v, host, "disk_space", "df-root", "bytes_pct", CHECK_CRITICAL,
+			97, 90, 95, t0);
+	}
+	html = dashboard_render_fleet(v, &self, NULL, NULL, NULL);
+	assert_has(html, "Failing checks (25)");
+	ck_assert_uint_eq(count(html, "<article class=\"card problem"), 20);
+	assert_has(html, "5 more; their remedies are on the host pages:");
+	ck_assert_uint_eq(count(html, "To fix:"), 20);
+}
+END_TEST
+
 /*
  * Parses the page with python3's html.parser and fails on an end tag that
  * closes nothing or the wrong element, an element left open, an end tag of
@@ -440,6 +463,7 @@ dashboard_suite(void)
 	tcase_add_test(tc, test_host_page);
 	tcase_add_test(tc, test_host_page_db1);
 	tcase_add_test(tc, test_empty);
+	tcase_add_test(tc, test_many_failing);
 	tcase_add_test(tc, test_well_formed);
 	suite_add_tcase(s, tc);
 	return s;
