@@ -503,7 +503,8 @@ daemon_start(struct http_server *s, struct http_daemon *d, const struct listener
 		CONNECTION_MEMORY_LIMIT, NULL };
 	/* Refuse sloppy requests (whitespace in header names and the like). */
 	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_STRICT_FOR_CLIENT, 1, NULL };
-	if (s->tls_cert) {
+	/* A UNIX socket is local and guarded by its directory: it stays plain. */
+	if (s->tls_cert && !netaddr_unix_path(l->address)) {
 		flags |= MHD_USE_TLS;
 		opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0,
 			s->tls_cert };

@@ -5,7 +5,8 @@
 # every endpoint of docs/api.md and its errors (api_contract.py), the same
 # answers on the UNIX socket, promtool on /metrics, recent events kept
 # across a restart of the central, and basic auth switched on by a reload
-# (401 without credentials or with wrong ones, 200 with the right ones).
+# (401 without credentials or with wrong ones, 200 with the right ones),
+# then TLS by another reload.
 . "$(dirname "$0")/lib.sh" || { echo "FAIL: cannot read lib.sh" >&2; exit 1; }
 . "$(dirname "$0")/central-lib.sh" || fail "cannot read central-lib.sh"
 . "$(dirname "$0")/web-lib.sh" || fail "cannot read web-lib.sh"
@@ -68,4 +69,20 @@ curl -s -u 'admin:s3cret pass' "http://127.0.0.1:$WEB_PORT/metrics" >"$T/metrics
 grep -q '^healthmond_http_refused_total{reason="unauthorized"} [1-9]' "$T/metrics2.txt" ||
 	fail "refusals are not counted: $(grep refused "$T/metrics2.txt")"
 ok "refusals counted in /metrics"
+# TLS on the TCP address, switched on by another reload; the socket stays plain.
+mkdir -p "$T/certs"
+sh "$top_srcdir/tests/make-certs.sh" "$T/certs" >"$T/certs.log" 2>&1 || fail "make-certs.sh failed"
+sed -i "s|auth_file = |tls_cert = \"$T/certs/leaf.pem\"; tls_key = \"$T/certs/leaf.key\"; auth_file = |" \
+	"$T/hub.conf"
+kill -HUP "$hub"
+tls_up() {
+	[ "$(code --cacert "$T/certs/ca.pem" -u 'admin:s3cret pass' \
+		"https://127.0.0.1:$WEB_PORT/api/v1/status")" = 200 ]
+}
+wait_for tls_up || fail "no HTTPS with the test CA after the reload"
+[ "$(code -u 'admin:s3cret pass' "http://127.0.0.1:$WEB_PORT/api/v1/status")" != 200 ] ||
+	fail "plain HTTP still answered on the TLS address"
+[ "$(code --unix-socket "$T/hub-http.sock" -u 'admin:s3cret pass' \
+	http://localhost/api/v1/status)" = 200 ] || fail "the UNIX socket is not plain HTTP"
+ok "TLS on the TCP address (verified with the test CA), plain on the socket"
 is_running "$hub" || fail "the hub died"
