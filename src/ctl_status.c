@@ -116,10 +116,12 @@ check_detail_check(const json_t *c, const char *what)
 static int
 check_detail(const json_t *d, const char *host)
 {
+	/* The name comes from the daemon: messages show it without controls. */
+	_cleanup_free_ char *clean = ctl_fmt_clean(host);
 	char what[128];
 	json_t *checks;
 
-	(void)snprintf(what, sizeof(what), "/api/v1/host?host=%s", host);
+	(void)snprintf(what, sizeof(what), "/api/v1/host?host=%s", clean);
 	return ctl_json_objects(d, "checks", what, check_detail_check, &checks);
 }
 

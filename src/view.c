@@ -484,7 +484,8 @@ event_from_json(json_t *o, uint64_t *ret_id, struct event *ev)
 	k = kind_from_string(kind);
 	st = check_state_from_string(state);
 	pst = check_state_from_string(prev);
-	if (id <= 0 || k < 0 || st < 0 || pst < 0 || !name_is_valid(host))
+	if (id <= 0 || (uint64_t)id > VIEW_EVENT_ID_MAX || k < 0 || st < 0 ||
+		pst < 0 || !name_is_valid(host))
 		return -EBADMSG;
 	*ret_id = (uint64_t)id;
 	*ev = (struct event){
@@ -512,12 +513,20 @@ load_line(struct view *v, const char *line)
 	v->file_lines++;
 }
 
+void
+view_load_events(struct view *v, FILE *f)
+{
+	_cleanup_free_ char *line = NULL;
+	size_t size = 0;
+
+	while (getline(&line, &size, f) > 0)
+		load_line(v, line);
+}
+
 static int
 load_file(struct view *v, char **ret_error)
 {
 	_cleanup_(fclosep) FILE *f = fopen(v->path, "re");
-	_cleanup_free_ char *line = NULL;
-	size_t size = 0;
 
 	if (!f) {
 		if (errno == ENOENT)
@@ -525,8 +534,7 @@ load_file(struct view *v, char **ret_error)
 		*ret_error = xasprintf("cannot read %s: %s", v->path, strerror(errno));
 		return -errno;
 	}
-	while (getline(&line, &size, f) > 0)
-		load_line(v, line);
+	view_load_events(v, f);
 	return 0;
 }
 

@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "event.h"
 #include "macro.h"
@@ -62,6 +63,13 @@ struct view_host {
 	size_t n_checks;
 };
 
+/*
+ * The largest id an events file may hold (2^53); a line with a larger one
+ * is damaged. Numbering goes on from the largest loaded: this leaves it
+ * far from INT64_MAX (ids are JSON integers) and exact for any JSON reader.
+ */
+#define VIEW_EVENT_ID_MAX ((uint64_t)1 << 53)
+
 /* A recent event, as kept; the strings are owned. */
 struct view_event {
 	uint64_t id;        /* 1, 2, ... in the order received, kept across restarts */
@@ -95,6 +103,14 @@ int view_new(const char *events_path, size_t events_keep, struct view **ret,
 	char **ret_error);
 struct view *view_free(struct view *v);
 DEFINE_POINTER_CLEANUP(struct view, view_free)
+
+/*
+ * Loads the lines of f as view_new() loads its events file: each a kept
+ * event, or skipped and counted as damaged. view_new() calls it; the fuzz
+ * target (tests/fuzz_events.c) feeds it from memory, on a view without a
+ * file, to reach the decoder without file I/O.
+ */
+void view_load_events(struct view *v, FILE *f);
 
 /* The host, added when new (local: this daemon's own). Never NULL. */
 struct view_host *view_add_host(struct view *v, const char *name, bool local);

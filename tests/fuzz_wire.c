@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_util.h"
 #include "wire.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -34,18 +35,6 @@ static const struct wire_limits limits = { .max_batches = 1024,
 			abort();                                                     \
 		}                                                                    \
 	} while (0)
-
-static bool
-same_double(double a, double b)
-{
-	return (isnan(a) && isnan(b)) || memcmp(&a, &b, sizeof(a)) == 0;
-}
-
-static bool
-same_string(const char *a, const char *b)
-{
-	return (!a && !b) || (a && b && strcmp(a, b) == 0);
-}
 
 static void
 expect_same_record(const struct record *a, const struct record *b)

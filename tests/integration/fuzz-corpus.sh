@@ -5,8 +5,10 @@
 # ordinary compiler and tests/fuzz_main.c: tests/data/fuzz/wire/ through the
 # wire decoder's round-trip oracle, and tests/data/fuzz/conf/ plus the
 # shipped sample config and the golden inputs through the config loader's
-# print-and-reload oracle, and tests/data/fuzz/basicauth/ through the
-# Authorization header and users file decoders. A target that finds a bad
+# print-and-reload oracle, tests/data/fuzz/basicauth/ through the
+# Authorization header and users file decoders, tests/data/fuzz/events/
+# through the view's events file loader, and tests/data/fuzz/ctl/ through
+# healthmondctl's checks of the daemon's answers. A target that finds a bad
 # input aborts, and the sanitizers of an --enable-sanitizers build report it.
 . "$(dirname "$0")/lib.sh"
 
@@ -27,3 +29,5 @@ replay wire "$top_srcdir/tests/data/fuzz/wire"
 replay conf "$top_srcdir/tests/data/fuzz/conf" "$top_srcdir/conf/healthmond.conf" \
 	"$top_srcdir"/tests/data/conf/*.in
 replay basicauth "$top_srcdir/tests/data/fuzz/basicauth"
+replay events "$top_srcdir/tests/data/fuzz/events"
+replay ctl "$top_srcdir/tests/data/fuzz/ctl"
