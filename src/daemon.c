@@ -126,8 +126,10 @@ config_path(const struct options *opt)
 	return access(CONF_DEFAULT_PATH, F_OK) == 0 ? CONF_DEFAULT_PATH : NULL;
 }
 
+/* Sends STATUS=<one line>, after prefix: "READY=1\n" goes in the same
+ * datagram, so that the status is there when `systemctl start` returns. */
 static void
-notify_status(struct daemon *d)
+notify_status(struct daemon *d, const char *prefix)
 {
 	const struct agent_status *st = agent_get_status(d->agent);
 	struct forward_status fs;
@@ -147,9 +149,9 @@ notify_status(struct daemon *d)
 		central_format_status(d->central, central + 2, sizeof(central) - 2);
 	}
 	(void)sd_notifyf(0,
-		"STATUS=Collecting %zu series every %us; last cycle %.1f ms; %llu errors; "
+		"%sSTATUS=Collecting %zu series every %us; last cycle %.1f ms; %llu errors; "
 		"checks: %u critical, %u warning, %u unknown, %u ok%s%s",
-		st->series, d->conf->interval, (double)st->last_cycle_usec / 1000.0,
+		prefix, st->series, d->conf->interval, (double)st->last_cycle_usec / 1000.0,
 		(unsigned long long)st->errors, st->checks[CHECK_CRITICAL],
 		st->checks[CHECK_WARNING], st->checks[CHECK_UNKNOWN], st->checks[CHECK_OK],
 		link, central);
@@ -158,7 +160,7 @@ notify_status(struct daemon *d)
 static void
 on_cycle(struct agent *a, void *userdata)
 {
-	notify_status(userdata);
+	notify_status(userdata, "");
 }
 
 /* healthmond's own figures, for the HTTP face. */
@@ -298,8 +300,7 @@ reload(struct daemon *d)
 		else
 			log_notice("Reloaded configuration from '%s'", path ? path : "(embedded default)");
 	}
-	(void)sd_notify(0, "READY=1");
-	notify_status(d);
+	notify_status(d, "READY=1\n");
 }
 
 static int
@@ -398,7 +399,10 @@ tell_parent(int *ready_fd, char status)
 {
 	if (*ready_fd < 0)
 		return;
-	(void)write(*ready_fd, &status, 1);
+	/* A parent that is gone cannot be told; glibc's warn_unused_result
+	 * (with _FORTIFY_SOURCE) is not silenced by a cast to void. */
+	if (write(*ready_fd, &status, 1) != 1)
+		log_debug("The starting process is gone: %s", strerror(errno));
 	(void)close(*ready_fd);
 	*ready_fd = -1;
 }
@@ -454,8 +458,7 @@ start(struct daemon *d, int *ready_fd)
 	log_info("healthmond %s started: host '%s', data in '%s', every %us, config %s",
 		PACKAGE_VERSION, agent_hostname(d->agent), agent_datadir(d->agent),
 		d->conf->interval, path ? path : "(embedded default)");
-	(void)sd_notify(0, "READY=1");
-	notify_status(d);
+	notify_status(d, "READY=1\n");
 	tell_parent(ready_fd, EXIT_SUCCESS);
 	return 0;
 }

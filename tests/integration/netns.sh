@@ -18,39 +18,10 @@ need_healthmond
 command -v ip >/dev/null || skip "no ip (apt-get install iproute2)"
 command -v rrdtool >/dev/null || skip "rrdtool is not installed"
 
-P=hm$$
-SW=$P-sw
-NETNS=()
-# shellcheck disable=SC2317 # called by the EXIT trap
-netns_exit() {
-	local rc=$? n
-	for n in "${NETNS[@]}"; do
-		ip netns del "$n" 2>/dev/null
-	done
-	return "$rc"
-}
+. "$(dirname "$0")/netns-lib.sh" || fail "cannot read netns-lib.sh"
 # Namespaces first (their daemons go with lib.sh's cleanup right after).
 trap 'netns_exit; cleanup' EXIT
-
-# netns_add NAME: a namespace with its loopback up, deleted at exit.
-netns_add() {
-	ip netns add "$1" 2>"$T/netns.err" || return 1
-	NETNS+=("$1")
-	ip -n "$1" link set lo up
-}
-netns_add "$SW" || skip "cannot create a network namespace: $(cat "$T/netns.err")"
-ip -n "$SW" link add br0 type bridge || fail "cannot create a bridge"
-ip -n "$SW" link set br0 up || fail "cannot bring the bridge up"
-# host NAME PORT ADDRESS: a namespace $P-NAME with eth0 at ADDRESS/24, its
-# peer PORT on the bridge.
-host() {
-	netns_add "$P-$1" || fail "cannot create namespace $P-$1: $(cat "$T/netns.err")"
-	ip link add eth0 netns "$P-$1" type veth peer name "$2" netns "$SW" ||
-		fail "cannot create the veth pair of $1"
-	{ ip -n "$SW" link set "$2" master br0 && ip -n "$SW" link set "$2" up &&
-		ip -n "$P-$1" addr add "$3/24" dev eth0 && ip -n "$P-$1" link set eth0 up; } ||
-		fail "cannot set up the network of $1"
-}
+netns_switch
 host c pc 10.213.0.1
 host a1 p1 10.213.0.2
 host a2 p2 10.213.0.3

@@ -22,6 +22,8 @@ check_unit() {
 	grep -qE "^ExecStart=/[^ ]*/healthmond $args\$" "$unit" ||
 		fail "$unit: ExecStart is not '<sbindir>/healthmond $args'"
 	grep -qE '^WatchdogSec=' "$unit" || fail "$unit: no WatchdogSec="
+	grep -qE "^ExecReload=/[^ ]*/healthmond -n${args#-f}\$" "$unit" ||
+		fail "$unit: no ExecReload= that checks the config first"
 	grep -qx 'ExecReload=/bin/kill -HUP $MAINPID' "$unit" || fail "$unit: no SIGHUP ExecReload="
 	grep -qx 'Restart=on-failure' "$unit" || fail "$unit: no Restart=on-failure"
 	grep -qx 'User=healthmond' "$unit" || fail "$unit: not User=healthmond"
@@ -33,7 +35,7 @@ check_unit() {
 	# verify wants ExecStart's binary to exist: point it at the one just built.
 	bin=$(cd "$(dirname "$HEALTHMOND")" && pwd)/$(basename "$HEALTHMOND")
 	mkdir -p "$T/units"
-	sed "s|^ExecStart=[^ ]*|ExecStart=$bin|" "$unit" >"$T/units/$name.service"
+	sed -E "s#^(ExecStart|ExecReload)=[^ ]*/healthmond( |\$)#\1=$bin\2#" "$unit" >"$T/units/$name.service"
 	out=$(verify "$T/units/$name.service") ||
 		fail "systemd-analyze verify $name.service failed: $out"
 	[ -z "$out" ] || fail "systemd-analyze verify $name.service: $out"
