@@ -147,8 +147,10 @@ ns_prepare_tree() {
 		start=$(date +%s.%N)
 		rm -rf "$NS_TREE"
 		mkdir "$NS_TREE" || fail "cannot create $NS_TREE"
-		zstd -dc "$tar" | tar -C "$NS_TREE" --numeric-owner --xattrs -xf - ||
+		(set -o pipefail; zstd -dc "$tar" | tar -C "$NS_TREE" --numeric-owner --xattrs -xf -) || {
+			rm -f "$tar" # damaged: the next run debootstraps again
 			fail "cannot unpack $tar"
+		}
 		touch "$NS_TREE.ok"
 		log "tree: unpacked $tar in $(ns_since "$start") s"
 	else
@@ -164,8 +166,8 @@ ns_prepare_tree() {
 		fi
 		log "tree: debootstrap took $(ns_since "$start") s"
 		start=$(date +%s.%N)
-		tar -C "$NS_TREE.new" --numeric-owner --xattrs -cf - . |
-			zstd -q -T0 -3 -o "$tar.new" -f || fail "cannot write $tar"
+		(set -o pipefail; tar -C "$NS_TREE.new" --numeric-owner --xattrs -cf - . |
+			zstd -q -T0 -3 -o "$tar.new" -f) || { rm -f "$tar.new"; fail "cannot write $tar"; }
 		mv -f "$tar.new" "$tar" || fail "cannot write $tar"
 		rm -rf "$NS_TREE"
 		mv "$NS_TREE.new" "$NS_TREE" || fail "cannot move the tree into $NS_TREE"
@@ -226,11 +228,13 @@ ns_boot() {
 }
 
 # ns_exec NAME COMMAND...: runs COMMAND in the container, as root, with a
-# clean environment and bounded by HM_WAIT; stdin is passed on.
+# clean environment and bounded by HM_WAIT (NS_EXEC_WAIT when set: dpkg
+# starts units and runs triggers, slow on a loaded machine); stdin is
+# passed on.
 ns_exec() {
 	local name=$1
 	shift
-	timeout -k 5 "$HM_WAIT" nsenter -t "${NS_LEADER[$name]}" -a \
+	timeout -k 5 "${NS_EXEC_WAIT:-$HM_WAIT}" nsenter -t "${NS_LEADER[$name]}" -a \
 		env -i PATH="$NS_PATH" LANG=C.UTF-8 SYSTEMD_COLORS=0 SYSTEMD_PAGER= \
 		"$@"
 }
@@ -239,7 +243,7 @@ ns_exec() {
 # is-system-running says "running" (failed units are logged and fail it).
 ns_wait_running() {
 	local state
-	state=$(ns_exec "$1" systemctl is-system-running --wait 2>&1)
+	state=$(NS_EXEC_WAIT=${HM_DPKG_WAIT:-180} ns_exec "$1" systemctl is-system-running --wait 2>&1)
 	[ "$state" = running ] || {
 		ns_exec "$1" systemctl --failed --no-legend >"$T/$1.failed" 2>&1
 		HM_LOGS+=("$T/$1.boot.log")
@@ -261,7 +265,7 @@ ns_unit_prop() {
 # ns_install_deb NAME: installs the package in the container, with dpkg as
 # apt would (the dependencies are in the tree already).
 ns_install_deb() {
-	ns_exec "$1" dpkg -i "$NS_DEB_IN" >"$T/$1.dpkg.log" 2>&1 || {
+	NS_EXEC_WAIT=${HM_DPKG_WAIT:-180} ns_exec "$1" dpkg -i "$NS_DEB_IN" >"$T/$1.dpkg.log" 2>&1 || {
 		HM_LOGS+=("$T/$1.dpkg.log")
 		fail "$1: dpkg -i ${NS_DEB_IN##*/} failed"
 	}
