@@ -16,6 +16,7 @@
 #include "conf_table.h"
 #include "probe.h"
 #include "record.h"
+#include "regex_limit.h"
 #include "util.h"
 
 #define KEY(n, t, s, f) { .name = n, .type = t, .offset = offsetof(s, f) }
@@ -114,9 +115,16 @@ static int
 validate_regex(const char *v, char **ret)
 {
 	char msg[256];
+	const char *reason;
 	regex_t re;
-	int r = regcomp(&re, v, REG_EXTENDED | REG_NOSUB);
+	int r;
 
+	/* Before regcomp(), whose memory a crafted pattern can exhaust. */
+	if (regex_check_size(v, &reason) < 0) {
+		*ret = xasprintf("%s", reason);
+		return -EINVAL;
+	}
+	r = regcomp(&re, v, REG_EXTENDED | REG_NOSUB);
 	if (r != 0) {
 		(void)regerror(r, &re, msg, sizeof(msg));
 		*ret = xasprintf("is not a valid extended regular expression: %s", msg);

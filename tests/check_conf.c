@@ -4,6 +4,7 @@
  * printing that parses back equal, and the shipped sample.
  */
 #include <check.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include "common.h"
 #include "conf.h"
 #include "record.h"
+#include "regex_limit.h"
 #include "util.h"
 
 START_TEST(test_defaults)
@@ -109,6 +111,12 @@ static const struct {
 	{ "probes = ( { name = \"a\"; url = \"http://x/\";\n expect_body = \"(\"; } );\n",
 		"t.conf:2: 'probes[0].expect_body' is not a valid extended regular expression" },
 	{ "probes = ( { name = \"a\"; url = \"http://x/\";\n"
+	  " expect_body = \"^ance)++++++++++++++++++++++++++++++++++++++++++++++++++?\"; } );\n",
+		"t.conf:2: 'probes[0].expect_body' repeats a repetition" },
+	{ "probes = ( { name = \"a\"; url = \"http://x/\";\n"
+	  " reject_body = \"((a{99}){99}){99}\"; } );\n",
+		"t.conf:2: 'probes[0].reject_body' repeats too much" },
+	{ "probes = ( { name = \"a\"; url = \"http://x/\";\n"
 	  " expect_status = [ \"200\", \"600-700\" ]; } );\n",
 		"t.conf:2: 'probes[0].expect_status' holds '600-700'" },
 	{ "probes = ( { name = \"a\"; url = \"http://x/\"; headers = [ \"NoColon\" ]; } );\n",
@@ -142,6 +150,37 @@ START_TEST(test_errors)
 	ck_assert_msg(strstr(error, errors[_i].expect) == error,
 		"case %d: got '%s', want it to start with '%s'", _i, error,
 		errors[_i].expect);
+}
+END_TEST
+
+/* What an administrator writes passes; what only expands passes up to the bound. */
+START_TEST(test_regex_size)
+{
+	static const char *const fine[] = {
+		"^ok$", "\"status\": *\"(ok|up)\"", "[[:digit:]]{1,3}(\\.[[:digit:]]{1,3}){3}",
+		"(a|b)+c{255}", "[]+{]+", "x{", "a{2,}b", "((a+)*)?", "a*b*c*d*e*f*g*h*",
+	};
+	static const char *const costly[] = {
+		"(((((((((((((((((x+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+",
+		"((((((((((((((((x*)*)*)*)*)*)*)*)*)*)*)*)*)*)*)*)*",
+		"((a{99}){99}){99}", "(ab|cd){30000}", "a{1000}{1000}", "x**", "a+?", "b{2}*",
+	};
+	const char *reason = NULL;
+	char long_one[REGEX_LENGTH_MAX + 2];
+
+	for (size_t i = 0; i < sizeof(fine) / sizeof(fine[0]); i++)
+		ck_assert_msg(regex_check_size(fine[i], &reason) == 0, "%s: %s", fine[i], reason);
+	for (size_t i = 0; i < sizeof(costly) / sizeof(costly[0]); i++) {
+		reason = NULL;
+		ck_assert_msg(regex_check_size(costly[i], &reason) == -E2BIG, "%s passed", costly[i]);
+		ck_assert_ptr_nonnull(reason);
+	}
+	memset(long_one, 'a', sizeof(long_one) - 1);
+	long_one[sizeof(long_one) - 1] = '\0';
+	ck_assert_int_eq(regex_check_size(long_one, &reason), -E2BIG);
+	ck_assert_str_eq(reason, "is longer than 1024 characters");
+	long_one[REGEX_LENGTH_MAX] = '\0';
+	ck_assert_int_eq(regex_check_size(long_one, &reason), 0);
 }
 END_TEST
 
@@ -308,6 +347,7 @@ conf_suite(void)
 	tcase_add_test(tc, test_defaults);
 	tcase_add_test(tc, test_values);
 	tcase_add_loop_test(tc, test_errors, 0, (int)ELEMENTSOF(errors));
+	tcase_add_test(tc, test_regex_size);
 	tcase_add_test(tc, test_probes_and_checks);
 	tcase_add_test(tc, test_default_checks);
 	tcase_add_test(tc, test_file_errors);
