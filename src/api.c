@@ -2,25 +2,13 @@
 /* The JSON API (api.h, docs/api.md). */
 #include <errno.h>
 #include <inttypes.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api.h"
 #include "catalog.h"
+#include "json_null.h"
 #include "util.h"
-
-static json_t *
-number_or_null(double d)
-{
-	return isfinite(d) ? json_real(d) : json_null();
-}
-
-static json_t *
-string_or_null(const char *s)
-{
-	return s ? json_string(s) : json_null();
-}
 
 void
 api_respond_json(struct http_request *r, json_t *o)
@@ -67,7 +55,7 @@ forward_json(const struct self_status *self)
 		"oldest_unsent_age", (json_int_t)u->oldest_age,
 		"sent_batches", (json_int_t)u->sent_batches,
 		"lost_records", (json_int_t)self->forward.lost_records,
-		"last_error", string_or_null(u->last_error[0] ? u->last_error : NULL));
+		"last_error", json_string_or_null(u->last_error[0] ? u->last_error : NULL));
 }
 
 static json_t *
@@ -142,10 +130,10 @@ check_json(const struct view_check *c)
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:I, s:o, s:o, s:o}",
 		"check", c->check, "series", c->series, "field", c->field,
 		"state", check_state_to_string(c->state), "kind", event_kind_to_string(c->kind),
-		"value", number_or_null(c->value), "warning", number_or_null(c->warning),
-		"critical", number_or_null(c->critical),
-		"threshold", number_or_null(c->threshold), "since", (json_int_t)c->since,
-		"url", string_or_null(c->url), "reason", string_or_null(c->reason),
+		"value", json_number_or_null(c->value), "warning", json_number_or_null(c->warning),
+		"critical", json_number_or_null(c->critical),
+		"threshold", json_number_or_null(c->threshold), "since", (json_int_t)c->since,
+		"url", json_string_or_null(c->url), "reason", json_string_or_null(c->reason),
 		"event", c->event_id ? json_integer((json_int_t)c->event_id) : json_null());
 }
 
@@ -155,7 +143,7 @@ series_json(const struct view_series *s)
 	json_t *values = json_object();
 
 	for (size_t f = 0; f < s->n_fields; f++)
-		json_object_set_new(values, s->fields[f], number_or_null(s->values[f]));
+		json_object_set_new(values, s->fields[f], json_number_or_null(s->values[f]));
 	return json_pack("{s:s, s:I, s:o}", "series", s->name, "time", (json_int_t)s->time,
 		"values", values);
 }
@@ -307,6 +295,6 @@ api_help(struct http_request *r, const struct view *v)
 		return;
 	}
 	api_respond_json(r, json_pack("{s:o, s:s, s:s, s:o}", "event", api_event_json(e),
-		"subject", t.subject, "text", t.body, "fix", string_or_null(t.fix)));
+		"subject", t.subject, "text", t.body, "fix", json_string_or_null(t.fix)));
 	catalog_text_done(&t);
 }

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "json_null.h"
 #include "util.h"
 #include "view.h"
 
@@ -415,19 +416,6 @@ view_get_stats(const struct view *v, struct view_stats *ret)
 	ret->events_kept = v->n_events;
 }
 
-/* JSON numbers cannot be NAN: unknown is null. */
-static json_t *
-number_or_null(double d)
-{
-	return isfinite(d) ? json_real(d) : json_null();
-}
-
-static json_t *
-string_or_null(const char *s)
-{
-	return s ? json_string(s) : json_null();
-}
-
 json_t *
 view_event_json(const struct view_event *e)
 {
@@ -438,8 +426,8 @@ view_event_json(const struct view_event *e)
 		"series", e->series, "field", e->field,
 		"state", check_state_to_string(e->state),
 		"prev_state", check_state_to_string(e->prev_state),
-		"value", number_or_null(e->value), "threshold", number_or_null(e->threshold),
-		"url", string_or_null(e->url), "reason", string_or_null(e->reason),
+		"value", json_number_or_null(e->value), "threshold", json_number_or_null(e->threshold),
+		"url", json_string_or_null(e->url), "reason", json_string_or_null(e->reason),
 		"repeat", e->repeat);
 }
 
