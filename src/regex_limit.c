@@ -112,7 +112,7 @@ regex_check_size(const char *pattern, const char **ret_reason)
 	struct level stack[DEPTH_MAX + 1] = { { 0, 0 } };
 	size_t depth = 0;
 	const char *p = pattern, *end;
-	unsigned long copies = 0;
+	unsigned long copies;
 	bool repeated = false; /* the last token was a repetition */
 
 	if (strlen(pattern) > REGEX_LENGTH_MAX) {
@@ -123,8 +123,10 @@ regex_check_size(const char *pattern, const char **ret_reason)
 		/* A repetition of a repetition ("a**", "a+?", "a{2}{3}"): POSIX
 		 * leaves it undefined, and glibc's closure computation on it is
 		 * exponential even where the copies are few. */
-		bool is_repetition = *p == '+' || *p == '*' || *p == '?' ||
-			(*p == '{' && interval_copies(p + 1, &end) > 0);
+		bool is_repetition;
+
+		copies = *p == '{' ? interval_copies(p + 1, &end) : 0;
+		is_repetition = *p == '+' || *p == '*' || *p == '?' || copies > 0;
 
 		if (is_repetition && repeated) {
 			*ret_reason = "repeats a repetition (like \"a**\" or \"a+?\"), "
@@ -165,7 +167,6 @@ regex_check_size(const char *pattern, const char **ret_reason)
 			p++;
 			break;
 		case '{':
-			copies = interval_copies(p + 1, &end);
 			if (copies == 0) {
 				add_atom(&stack[depth], 1);
 				p++;
