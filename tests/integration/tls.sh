@@ -144,7 +144,13 @@ line=$(grep -m1 "Uploading to '$URL/api/v1/ingest' failed: " "$T/d.log")
 echo "$line" | grep -q 'HTTP 401' || fail "(d) expected a 401: $line"
 ok "(d) $line"
 wait_notified "$T/d.notify" 'STATUS=.*; forwarding: retrying, spool [0-9]+ batches.*'
-refused=$(grep '^STATUS=' "$T/central.notify" | tail -n 1 | sed -n 's/.*, \([0-9]*\) refused$/\1/p')
+# central_refused: the refusals the central's latest STATUS= counts.
+central_refused() {
+	grep '^STATUS=' "$T/central.notify" | tail -n 1 | sed -n 's/.*, \([0-9]*\) refused$/\1/p'
+}
+# The central's STATUS= is sent once a cycle: it may not count d's refusal yet.
+wait_for eval '[ "$(central_refused)" -ge 2 ] 2>/dev/null'
+refused=$(central_refused)
 [ "${refused:-0}" -ge 2 ] || fail "(d) the central counts ${refused:-no} refusals, expected 2 or more"
 ok "(d) the central counts $refused refusals"
 for h in badca a1; do
