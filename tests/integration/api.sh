@@ -54,7 +54,9 @@ sed -i "s|^http = { \(.*\) };|http = { \1 auth_file = \"$T/users\"; };|" "$T/hub
 grep -q auth_file "$T/hub.conf" || fail "cannot add auth_file to the config"
 kill -HUP "$hub"
 code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
-wait_for test "$(code "http://127.0.0.1:$WEB_PORT/api/v1/status")" = 401 ||
+# shellcheck disable=SC2317 # called through wait_for
+status_is() { [ "$(code "http://127.0.0.1:$WEB_PORT/api/v1/status")" = "$1" ]; }
+wait_for status_is 401 ||
 	fail "no 401 without credentials after the reload"
 curl -s -D "$T/h401" -o /dev/null "http://127.0.0.1:$WEB_PORT/metrics"
 grep -qi '^WWW-Authenticate: Basic realm="healthmond"' "$T/h401" || fail "no WWW-Authenticate"

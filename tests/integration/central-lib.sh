@@ -114,18 +114,25 @@ spool_copy() {
 }
 
 # drained SPOOLDIR DATADIR HOST: everything the agent sent has been taken:
-# the central's mark is just below the oldest batch left in the spool (an
-# agent stopped with SIGTERM spools its last batch but does not send it),
-# or the spool is empty and the mark is its last number.
+# the central's mark is at least just below the oldest batch left in the
+# spool (an agent stopped with SIGTERM spools its last batch but does not
+# send it), or the spool is empty and the mark is its last number; and the
+# mark stays put for a second. The mark may be past the oldest batch left:
+# SIGTERM drops the request in flight, whose batches the central may have
+# taken before its answer was read, and those stay spooled until the next
+# start sends them again.
 drained() {
-	local oldest mark
+	local oldest newest mark
 	mark=$(mark_of "$2" "$3")
 	oldest=$(spool_seqs "$1" | head -n 1)
+	newest=$(spool_seqs "$1" | tail -n 1)
 	if [ -n "$oldest" ]; then
-		[ "$mark" -eq $((oldest - 1)) ]
+		[ "$mark" -ge $((oldest - 1)) ] && [ "$mark" -le "$newest" ] || return 1
 	else
-		[ "$mark" -eq "$(spool_last "$1")" ] && [ "$mark" -gt 0 ]
+		[ "$mark" -eq "$(spool_last "$1")" ] && [ "$mark" -gt 0 ] || return 1
 	fi
+	sleep 1
+	[ "$(mark_of "$2" "$3")" = "$mark" ]
 }
 
 # rrd_rows FILE START END: "time: v v ..." rows of AVERAGE at 1 s resolution.

@@ -138,14 +138,17 @@ for h in a1 a2; do
 	ok "$h: central mark $(mark_of "$T/central" "$h"), last spooled $(spool_last "$T/$h/$h.spool"), $(spool_count "$T/$h/$h.spool") batches left unsent by SIGTERM"
 done
 
-# leftover_last SPOOLDIR SERIES: the newest time of SERIES in the batches
-# still spooled (0 if none): what the agent has and the central cannot have.
+# leftover_last SPOOLDIR SERIES MARK: the newest time of SERIES in the
+# batches still spooled and past the central's MARK (0 if none): what the
+# agent has and the central cannot have.
 leftover_last() {
 	python3 - "$@" <<'EOF'
-import glob, json, sys
-spool, series = sys.argv[1:]
+import glob, json, os, sys
+spool, series, mark = sys.argv[1:]
 last = 0
 for path in glob.glob(spool + "/*.batch"):
+    if int(os.path.basename(path).split("-")[0], 10) <= int(mark):
+        continue
     batch = json.load(open(path))
     for r in batch["records"]:
         if r["series"] == series:
@@ -166,7 +169,7 @@ for h in a1 a2; do
 		[ -e "$a" ] || fail "$h has no $s.rrd of its own"
 		[ -e "$c" ] || fail "the central has no $h/$s.rrd"
 		a_last=$(rrdtool last "$a") c_last=$(rrdtool last "$c")
-		left=$(leftover_last "$T/$h/$h.spool" "$s") || fail "cannot read $h's spool"
+		left=$(leftover_last "$T/$h/$h.spool" "$s" "$(mark_of "$T/central" "$h")") || fail "cannot read $h's spool"
 		if [ "$left" -gt 0 ]; then
 			{ [ "$a_last" -eq "$left" ] && [ "$c_last" -lt "$left" ]; } ||
 				fail "$h/$s: agent's last update $a_last, central's $c_last, unsent batches up to $left"

@@ -115,6 +115,7 @@ wait_for -t $((HM_WAIT * 2)) rrd_advanced "$dir/cpu.rrd" $((t0 + 22)) ||
 rc=0
 stop_pid "$daemon" || rc=$?
 [ "$rc" -eq 0 ] || fail "healthmond: exit status $rc after SIGTERM"
+stopped=$(rrd_last_time "$dir/cpu.rrd")
 ok "healthmond wrote $(cd "$dir" && echo *.rrd)"
 
 # One series of each instance kind, where the machine has one.
@@ -153,11 +154,13 @@ check_png() {
 # flat SERIES: all its values are 0 or unknown (no swap, an idle interface):
 # its graph is drawn, but there is nothing to see in it.
 flat() {
-	rrdtool fetch "$dir/$1.rrd" AVERAGE -s -150 -e now 2>/dev/null | awk '
+	rrdtool fetch "$dir/$1.rrd" AVERAGE -s $((stopped - 150)) -e "$stopped" 2>/dev/null | awk '
 		/^[0-9]+:/ { for (i = 2; i <= NF; i++) if ($i !~ /nan/ && $i + 0 != 0) exit 1 }'
 }
 
-# At 2 minutes the 25 s of data are visible at any size; 1h is the default size.
+# At 10 minutes the 25 s of data are visible at any size, and still are when
+# a slow machine draws the last of these graphs minutes after the daemon
+# stopped (a graph's span ends now); 1h is the default size.
 n=0
 for s in $kinds; do
 	nothing=''
@@ -166,7 +169,7 @@ for s in $kinds; do
 		nothing=$s
 	fi
 	for size in default 200x100 420x180 640x480 1234x321 1h; do
-		args=("$host" "$s" --datadir "$data" --period 2min)
+		args=("$host" "$s" --datadir "$data" --period 10min)
 		want=800x250
 		if [ "$size" = 1h ]; then
 			args=("$host" "$s" --datadir "$data" --period 1h)

@@ -194,8 +194,10 @@ if [ -n "$disk" ]; then
 fi
 
 # rrdtool fetch reads the consolidated archive: MemTotal again.
+# The daemon stopped a while ago: the rows before its last update.
 memtotal=$(kib MemTotal)
-rrdtool fetch "$dir/memory.rrd" AVERAGE -r 1 -s -20 -e now >"$T/fetch" ||
+last=$(rrd_last_time "$dir/memory.rrd")
+rrdtool fetch "$dir/memory.rrd" AVERAGE -r 1 -s $((last - 20)) -e "$last" >"$T/fetch" ||
 	fail "rrdtool fetch failed"
 awk -v want="$memtotal" '
 	NR == 1 { for (i = 1; i <= NF; i++) if ($i == "total") c = i + 1; next }
