@@ -4,14 +4,6 @@
 # Helpers for the tests of agents and centrals talking to each other
 # (fleet.sh, crash.sh, netns.sh, tls.sh, hostile.sh). Sourced after lib.sh.
 
-# free_port: a TCP port of 127.0.0.1 that was free a moment ago.
-free_port() {
-	python3 -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])'
-}
-
 # CONF_QUIET: configuration lines that switch every collector off, for a
 # central that should only receive.
 # shellcheck disable=SC2034 # for the scripts that source this file

@@ -26,7 +26,7 @@ command -v python3 >/dev/null || skip "no python3 to pick ports and read JSON"
 command -v rrdtool >/dev/null || skip "rrdtool is not installed"
 command -v curl >/dev/null || skip "curl is not installed"
 
-port=$(free_port) || fail "cannot pick a free port"
+port=$(free_ports 1) || fail "cannot pick a free port"
 mkdir -p "$T/central" "$T/a1" "$T/ovf"
 seed_spool "$T/a1" a1
 seed_spool "$T/ovf" ovf

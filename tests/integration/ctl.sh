@@ -39,13 +39,6 @@ stderr_has() {
 	grep -qF -- "$1" "$err" || fail "$2: stderr does not say '$1': $(cat "$err")"
 }
 
-free_port() {
-	python3 -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])'
-}
-
 # 1. --version and --help.
 version=$(sed -n 's/^#define PACKAGE_VERSION "\(.*\)"$/\1/p' "$top_builddir/config.h" 2>/dev/null)
 run --version
@@ -105,7 +98,7 @@ expect_rc 69 "status on \$HEALTHMOND_SOCKET"
 stderr_has "$T/no-daemon.sock" "status on \$HEALTHMOND_SOCKET"
 run events --socket "$T/missing.sock"
 expect_rc 69 "events on a missing socket"
-closed=$(free_port) || fail "cannot pick a free port"
+closed_port closed
 run --url "http://127.0.0.1:$closed" status
 expect_rc 69 "status on a closed port"
 stderr_has "http://127.0.0.1:$closed" "status on a closed port"
@@ -138,9 +131,6 @@ HM_LOGS+=("$T/httpd.out")
 start_bg httpd python3 "$top_srcdir/tests/httpd.py" >"$T/httpd.out" 2>&1
 wait_for grep -q '^PORTS ' "$T/httpd.out" || fail "tests/httpd.py did not start"
 web=$(sed -n 's/^PORTS http=\([0-9]*\).*/\1/p' "$T/httpd.out")
-while [ "$closed" = "$web" ]; do
-	closed=$(free_port) || fail "cannot pick a free port"
-done
 quiet='cpu = { enabled = false; }; memory = { enabled = false; };
 swap = { enabled = false; }; load = { enabled = false; };
 uptime = { enabled = false; }; disk_space = { enabled = false; };
@@ -261,11 +251,8 @@ stop_pid "$agent" || fail "the agent exited $? after SIGTERM"
 
 # 10. A healthy central, over TCP with basic auth.
 command -v openssl >/dev/null || skip "no openssl to hash a password (the rest passed)"
-ingest=$(free_port) || fail "cannot pick a free port"
-api=$ingest
-while [ "$api" = "$ingest" ] || [ "$api" = "$web" ]; do
-	api=$(free_port) || fail "cannot pick a free port"
-done
+ports=$(free_ports 2) || fail "cannot pick free ports"
+read -r ingest api <<<"$ports"
 hash=$(openssl passwd -6 's3cret-pw') || fail "openssl passwd -6 failed"
 printf 'ops:%s\n' "$hash" >"$T/users"
 printf 'hm-none %s\n' "token-of-nobody-0123456789abcdef" >"$T/tokens"

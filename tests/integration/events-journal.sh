@@ -41,10 +41,7 @@ journalctl --root="$T/lint" --dump-catalog "$ID_URL_DOWN" 2>/dev/null |
 ok "catalog: journalctl --update-catalog accepts it, 18 distinct ids"
 
 # 2. Events into a private journald.
-PORT=$(python3 -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])') || fail "cannot pick a free port"
+PORT=$(free_ports 1) || fail "cannot pick a free port"
 URL="http://127.0.0.1:$PORT/"
 mkdir -p "$T/data" "$T/www" "$T/catalog-src" "$T/catalog-db"
 echo "healthmond test page" >"$T/www/index.html"

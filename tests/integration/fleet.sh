@@ -19,8 +19,8 @@ command -v python3 >/dev/null || skip "no python3 to pick ports and read JSON"
 command -v rrdtool >/dev/null || skip "rrdtool is not installed"
 
 ID_URL_DOWN=37f4fea246324816a846bb00363d3323
-port=$(free_port) || fail "cannot pick a free port"
-closed=$(free_port) || fail "cannot pick a closed port"
+closed_port closed
+port=$(free_ports 1) || fail "cannot pick a free port"
 URL="http://127.0.0.1:$closed/"
 mkdir -p "$T/central" "$T/a1" "$T/a2"
 seed_spool "$T/a1" a1

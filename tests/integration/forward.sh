@@ -11,9 +11,7 @@
 need_healthmond
 command -v python3 >/dev/null || skip "no python3 to find a free port"
 
-# A port that was free a moment ago.
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])') ||
-	fail "cannot find a free port"
+port=$(free_ports 1) || fail "cannot pick a free port"
 token=fwd-test-token-0123456789
 mkdir -p "$T/agent" "$T/central"
 seed_spool "$T/agent" web1

@@ -13,7 +13,7 @@ need_healthmond
 command -v python3 >/dev/null || skip "no python3 to pick ports and write bodies"
 command -v curl >/dev/null || skip "curl is not installed"
 
-port=$(free_port) || fail "cannot pick a free port"
+port=$(free_ports 1) || fail "cannot pick a free port"
 URL=http://127.0.0.1:$port/api/v1/ingest
 D=$T/central
 mkdir -p "$D" "$T/bodies"

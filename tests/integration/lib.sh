@@ -172,6 +172,34 @@ wait_notify() {
 		fail "no '$2' (x${3:-1}) from sd_notify within ${HM_WAIT}s"
 }
 
+# free_ports N: N TCP ports of 127.0.0.1 that were free a moment ago, on
+# one line. They are bound all at once, so that none comes twice: ports
+# picked one after the other can repeat.
+free_ports() {
+	python3 - "$1" <<'EOF'
+import socket, sys
+socks = [socket.socket() for _ in range(int(sys.argv[1]))]
+for s in socks:
+    s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in socks))
+EOF
+}
+
+# closed_port VAR: a port of 127.0.0.1 that refuses connections for the
+# rest of the test, stored in VAR. A process of its own binds it without
+# listening, so that no daemon, of this test or of one running alongside,
+# can take it in the meantime; cleanup stops that process.
+closed_port() {
+	local holder out=$T/closed-port.$1
+	start_bg holder python3 -c 'import socket, sys, time
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1], flush=True)
+time.sleep(int(sys.argv[1]))' 3600 >"$out"
+	wait_for test -s "$out" || fail "cannot hold a closed port"
+	printf -v "$1" '%s' "$(cat "$out")"
+}
+
 # write_conf FILE: writes stdin to FILE atomically (a reload never sees
 # half a file).
 write_conf() {

@@ -50,7 +50,7 @@ openssl verify -CAfile "$C/ca.pem" "$C/a1.pem" >/dev/null 2>&1 ||
 	fail "wrong-a1.pem verifies against ca.pem"
 ok "certificates: CA, central (127.0.0.1), a1 from the CA, a1 from another CA"
 
-port=$(free_port) || fail "cannot pick a free port"
+port=$(free_ports 1) || fail "cannot pick a free port"
 URL=https://127.0.0.1:$port
 mkdir -p "$T/central"
 write_tokens "$T/tokens" tok1 badca

@@ -44,15 +44,12 @@ fleet_settled() {
 # start_web_fleet [EXTRA-HUB-CONF]: the fleet above, started and settled:
 # every host known to the hub, web2's critical check and event there.
 start_web_fleet() {
-	local ingest closed h
+	local ports ingest closed h
 	command -v curl >/dev/null || skip "no curl"
 	start_httpd
-	ingest=$(free_port) && WEB_PORT=$(free_port) && closed=$(free_port) ||
-		fail "cannot find free ports"
-	while [ "$WEB_PORT" = "$ingest" ] || [ "$closed" = "$ingest" ] ||
-		[ "$closed" = "$WEB_PORT" ]; do
-		closed=$(free_port) && WEB_PORT=$(free_port) || fail "cannot find free ports"
-	done
+	closed_port closed
+	ports=$(free_ports 2) || fail "cannot find free ports"
+	read -r ingest WEB_PORT <<<"$ports"
 	mkdir -p "$T/hub"
 	write_tokens "$T/tokens" web1 web2 db1
 	write_conf "$T/hub.conf" <<EOF
